@@ -1,0 +1,59 @@
+"""The service's settings: one validated object, read from `PXM_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MEGABYTE = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Everything a process needs to know; every limit of the wire contract is here."""
+
+    model_config = SettingsConfigDict(env_prefix="PXM_", extra="ignore")
+
+    database_url: str = "sqlite:///./pxm-jobs.db"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+    # A store with these keys is ensured when `serve` starts.
+    bootstrap_client_id: str | None = None
+    bootstrap_client_secret: str | None = None
+    # Signs tokens and download links; when unset, one is generated once and kept in the database
+    # so that every process of a deployment shares it.
+    signing_secret: str | None = None
+
+    token_lifetime_seconds: int = Field(default=3600, gt=0)
+
+    job_lease_seconds: float = Field(default=30.0, gt=0)
+    job_max_attempts: int = Field(default=3, ge=1)
+    worker_poll_seconds: float = Field(default=1.0, gt=0, le=1.0)
+    worker_shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+
+    import_max_bytes: int = Field(default=50 * MEGABYTE, gt=0)
+    import_max_rows: int = Field(default=50_000, gt=1)
+    json_body_max_bytes: int = Field(default=1 * MEGABYTE, gt=0)
+    page_limit_max: int = Field(default=100, gt=0)
+    page_offset_max: int = Field(default=10_000, ge=0)
+    tags_max: int = Field(default=20, ge=0)
+    tag_max_length: int = Field(default=255, gt=0)
+    external_ref_max_length: int = Field(default=2048, gt=0)
+    export_rows_per_file: int = Field(default=50_000, gt=0)
+    export_retention_days: float = Field(default=7, gt=0)
+    download_link_seconds: int = Field(default=3600, gt=0)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process, read once from the environment."""
+    return Settings()

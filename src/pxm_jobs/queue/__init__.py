@@ -1,0 +1,1 @@
+"""The job queue: every state change of a job, and the worker loop that runs them."""

@@ -1,0 +1,78 @@
+"""What a job is, as the rest of the service sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Row
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"  # queued, waiting for its turn in its store
+    STARTED = "started"  # claimed by a worker, which holds its lease
+    SUCCESS = "success"  # finished; its effects are committed
+    FAILED = "failed"  # finished with errors; it had no effects
+    CANCELLED = "cancelled"  # withdrawn before it started; it never ran
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset({JobStatus.SUCCESS, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+class JobType(StrEnum):
+    PRODUCT_IMPORT = "product-import"  # products created or updated from a CSV file
+    PRODUCT_EXPORT = "product-export"  # products written to CSV files
+    HIERARCHY_DUPLICATE = "hierarchy-duplicate"  # a hierarchy copied with its nodes
+    CHILD_PRODUCTS = "child-products"  # child products built from a base product
+    PRICE_IMPORT = "price-import"  # a price book imported from a CSV file
+
+
+@dataclass(frozen=True)
+class Job:
+    seq: int
+    id: str
+    store_id: str
+    type: str
+    status: JobStatus
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    request_id: str | None
+    input: dict[str, Any]
+    file_id: str | None
+    meta: dict[str, Any]
+    progress_processed: int | None
+    progress_total: int | None
+    worker_id: str | None
+    lease_expires_at: datetime | None
+    attempts: int
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Job:
+        values = row._asdict()
+        values["status"] = JobStatus(values["status"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class JobErrorDetail:
+    """One problem a job ran into; `row` is the 1-based CSV line (the header is line 1)."""
+
+    message: str
+    code: str | None = None
+    row: int | None = None
+    field: str | None = None
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class JobError:
+    id: str
+    detail: JobErrorDetail

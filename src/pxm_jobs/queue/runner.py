@@ -1,0 +1,48 @@
+"""The contract between the queue and the code that does a job's work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import Connection
+
+from pxm_jobs.config import Settings
+from pxm_jobs.queue.models import Job, JobErrorDetail
+
+
+class ProgressReporter(Protocol):
+    def __call__(self, processed: int, total: int | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a running job may use besides its connection."""
+
+    job: Job
+    settings: Settings
+    report_progress: ProgressReporter
+
+
+class JobRunner(Protocol):
+    """Does a job's work on `connection`, inside the transaction that will also mark it done.
+
+    Returns meta keys to merge into the job on success, or raises `JobFailed`.
+    The runner never commits: the queue commits its effects together with `success`.
+    """
+
+    def __call__(self, context: JobContext, connection: Connection) -> Mapping[str, Any]: ...
+
+
+class JobFailed(Exception):
+    """The job cannot succeed; its effects are rolled back and these errors recorded."""
+
+    def __init__(self, errors: Sequence[JobErrorDetail], meta: Mapping[str, Any] | None = None):
+        super().__init__(errors[0].message if errors else "job failed")
+        self.errors = list(errors)
+        self.meta = dict(meta or {})
+
+
+RunnerRegistry = Mapping[str, JobRunner]
+ProgressCallback = Callable[[int, int | None], None]

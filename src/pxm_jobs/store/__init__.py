@@ -1,0 +1,1 @@
+"""Storage: the engine, the tables, migrations and blobs. Everything else reaches the database here."""

@@ -1,0 +1,104 @@
+"""Files kept for jobs (uploads, exports) as chunked blobs in the database.
+
+Every process of a deployment can read them, which a local disk would not give. The interface is
+small so that an object store can stand in later.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, insert, select
+
+from pxm_jobs.clock import utc_now
+from pxm_jobs.store.tables import blob_chunks, blobs
+
+CHUNK_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    id: str
+    store_id: str
+    name: str
+    content_type: str
+    size: int
+    created_at: datetime
+    expires_at: datetime | None
+
+
+def write_blob(
+    connection: Connection,
+    *,
+    store_id: str,
+    name: str,
+    content_type: str,
+    chunks: Iterable[bytes],
+    expires_at: datetime | None = None,
+) -> BlobInfo:
+    """Store the bytes of `chunks` as one blob; the caller's transaction makes it visible."""
+    blob_id = str(uuid.uuid4())
+    created_at = utc_now()
+    connection.execute(
+        insert(blobs).values(
+            id=blob_id,
+            store_id=store_id,
+            name=name,
+            content_type=content_type,
+            size=0,
+            created_at=created_at,
+            expires_at=expires_at,
+        )
+    )
+    size = 0
+    for position, chunk in enumerate(_rechunk(chunks)):
+        connection.execute(
+            insert(blob_chunks).values(blob_id=blob_id, position=position, data=chunk)
+        )
+        size += len(chunk)
+    connection.execute(blobs.update().where(blobs.c.id == blob_id).values(size=size))
+    return BlobInfo(blob_id, store_id, name, content_type, size, created_at, expires_at)
+
+
+def get_blob(connection: Connection, blob_id: str) -> BlobInfo | None:
+    row = connection.execute(select(blobs).where(blobs.c.id == blob_id)).first()
+    if row is None:
+        return None
+    return BlobInfo(
+        row.id, row.store_id, row.name, row.content_type, row.size, row.created_at, row.expires_at
+    )
+
+
+def read_blob(connection: Connection, blob_id: str) -> Iterator[bytes]:
+    """The blob's bytes, one chunk in memory at a time."""
+    position = 0
+    while True:
+        data = connection.execute(
+            select(blob_chunks.c.data).where(
+                blob_chunks.c.blob_id == blob_id, blob_chunks.c.position == position
+            )
+        ).scalar()
+        if data is None:
+            return
+        yield bytes(data)
+        position += 1
+
+
+def delete_blob(connection: Connection, blob_id: str) -> None:
+    connection.execute(delete(blob_chunks).where(blob_chunks.c.blob_id == blob_id))
+    connection.execute(delete(blobs).where(blobs.c.id == blob_id))
+
+
+def _rechunk(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Regroup arbitrary pieces into CHUNK_BYTES pieces, so row count stays proportional to size."""
+    buffer = bytearray()
+    for piece in chunks:
+        buffer += piece
+        while len(buffer) >= CHUNK_BYTES:
+            yield bytes(buffer[:CHUNK_BYTES])
+            del buffer[:CHUNK_BYTES]
+    if buffer:
+        yield bytes(buffer)

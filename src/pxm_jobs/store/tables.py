@@ -1,0 +1,205 @@
+"""Every table of the service. Migrations under `migrations/` must produce exactly this schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from pxm_jobs.store.types import UtcDateTime, json_type
+
+UUID_LENGTH = 36
+
+# Stable constraint names, so migrations can refer to them on both databases.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# An auto-incrementing 64-bit key; SQLite only auto-increments INTEGER PRIMARY KEY.
+SequenceInteger = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _uuid(name: str, *args: ForeignKey, **kwargs: Any) -> Column[str]:
+    return Column(name, String(UUID_LENGTH), *args, **kwargs)
+
+
+service_secrets = Table(
+    "service_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+stores = Table(
+    "stores",
+    metadata,
+    _uuid("id", primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    _uuid("store_id", ForeignKey("stores.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("secret_hash", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    _uuid("id", primary_key=True),
+    _uuid("store_id", ForeignKey("stores.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("content_type", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True, index=True),
+)
+
+# Blobs are kept in chunks so that large files stream in and out without being held in memory.
+blob_chunks = Table(
+    "blob_chunks",
+    metadata,
+    _uuid("blob_id", ForeignKey("blobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    # Arrival order: breaks ties between jobs created in the same millisecond.
+    Column("seq", SequenceInteger, primary_key=True, autoincrement=True),
+    _uuid("id", nullable=False, unique=True),
+    _uuid("store_id", ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime, nullable=True),
+    Column("completed_at", UtcDateTime, nullable=True),
+    Column("request_id", String(255), nullable=True),
+    Column("input", json_type(), nullable=False),
+    _uuid("file_id", ForeignKey("blobs.id", ondelete="SET NULL"), nullable=True),
+    Column("meta", json_type(), nullable=False),
+    Column("progress_processed", Integer, nullable=True),
+    Column("progress_total", Integer, nullable=True),
+    Column("worker_id", String(128), nullable=True),
+    Column("lease_expires_at", UtcDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    # Invariant 1: the database itself refuses a second started job in a store.
+    Index(
+        "uq_jobs_one_started_per_store",
+        "store_id",
+        unique=True,
+        sqlite_where=text("status = 'started'"),
+        postgresql_where=text("status = 'started'"),
+    ),
+    # A store's line of pending jobs, head first.
+    Index(
+        "ix_jobs_pending_line",
+        "store_id",
+        "created_at",
+        "seq",
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
+    ),
+    # Started jobs by lease, for recovery of jobs whose worker died.
+    Index(
+        "ix_jobs_started_lease",
+        "lease_expires_at",
+        sqlite_where=text("status = 'started'"),
+        postgresql_where=text("status = 'started'"),
+    ),
+    # Listing a store's jobs newest first.
+    Index("ix_jobs_store_created", "store_id", "created_at", "seq"),
+)
+
+# One row per store that has ever queued a job: where its line of pending jobs starts. Workers
+# pick a store here, locking just that row, so a claim never walks other stores' backlogs.
+job_lines = Table(
+    "job_lines",
+    metadata,
+    _uuid("store_id", ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True),
+    Column("head_created_at", UtcDateTime, nullable=True),
+    Column("head_seq", BigInteger, nullable=True),
+    Index(
+        "ix_job_lines_head",
+        "head_created_at",
+        "head_seq",
+        sqlite_where=text("head_seq IS NOT NULL"),
+        postgresql_where=text("head_seq IS NOT NULL"),
+    ),
+)
+
+job_errors = Table(
+    "job_errors",
+    metadata,
+    _uuid("id", primary_key=True),
+    Column("job_seq", BigInteger, ForeignKey("jobs.seq", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("code", String(64), nullable=True),
+    Column("row", Integer, nullable=True),
+    Column("field", String(255), nullable=True),
+    Column("value", Text, nullable=True),
+    Index("ix_job_errors_job", "job_seq", "position"),
+)
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("hostname", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False, index=True),
+)
+
+products = Table(
+    "products",
+    metadata,
+    _uuid("id", primary_key=True),
+    _uuid("store_id", ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=True),
+    Column("slug", String(255), nullable=False),
+    Column("sku", String(255), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("commodity_type", String(16), nullable=False),
+    Column("upc_ean", String(255), nullable=True),
+    Column("mpn", String(255), nullable=True),
+    Column("external_ref", String(2048), nullable=True),
+    Column("main_image_id", String(255), nullable=True),
+    Column("tags", json_type(), nullable=True),
+    Column("locales", json_type(), nullable=True),
+    # Custom data from `template:<template>:<field>` columns: {template: {field: value}}.
+    Column("templates", json_type(), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("uq_products_store_sku", "store_id", "sku", unique=True),
+    Index("uq_products_store_slug", "store_id", "slug", unique=True),
+    Index("uq_products_store_external_ref", "store_id", "external_ref", unique=True),
+    Index("ix_products_store_created", "store_id", "created_at", "id"),
+)

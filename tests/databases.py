@@ -1,0 +1,74 @@
+"""Real databases for tests: a migrated SQLite file per test, a migrated PostgreSQL database per run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import Engine, text
+
+from pxm_jobs.config import Settings
+from pxm_jobs.store.engine import make_engine
+from pxm_jobs.store.migrate import upgrade_database
+from pxm_jobs.store.tables import metadata
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "PXM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def postgres_answers() -> bool:
+    try:
+        with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def postgres_database_url(name: str) -> str:
+    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, migrated PostgreSQL database, dropped afterwards; yields its URL."""
+    name = f"pxm_jobs_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = postgres_database_url(name)
+    engine = make_engine(Settings(database_url=url))
+    try:
+        upgrade_database(engine)
+        engine.dispose()
+        yield url
+    finally:
+        engine.dispose()
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def migrated_sqlite_template(directory: Path) -> Path:
+    path = directory / "template.db"
+    engine = make_engine(Settings(database_url=f"sqlite:///{path}"))
+    upgrade_database(engine)
+    engine.dispose()
+    return path
+
+
+def copy_sqlite(template: Path, directory: Path) -> str:
+    target = directory / f"{uuid.uuid4().hex}.db"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
+def empty_postgres(engine: Engine) -> None:
+    """Remove every row, so each test starts from the migrated, empty schema."""
+    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
