@@ -1,4 +1,4 @@
-"""Real databases for tests: a migrated SQLite file per test, a migrated PostgreSQL database per run."""
+"""Real databases for tests: a migrated SQLite file per test, one PostgreSQL database a run."""
 
 from __future__ import annotations
 

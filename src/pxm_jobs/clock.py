@@ -12,7 +12,7 @@ def utc_now() -> datetime:
 
 
 def format_timestamp(moment: datetime | None) -> str | None:
-    """RFC 3339 with milliseconds and a `Z`, as every timestamp on the wire: `2024-01-05T13:46:41.695Z`."""
+    """RFC 3339 with milliseconds and `Z`, as on the wire: `2024-01-05T13:46:41.695Z`."""
     if moment is None:
         return None
     utc = moment.astimezone(UTC)

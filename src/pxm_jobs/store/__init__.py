@@ -1,1 +1,1 @@
-"""Storage: the engine, the tables, migrations and blobs. Everything else reaches the database here."""
+"""Storage: engine, tables, migrations and blobs; the only layer that talks to the database."""
