@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=3, ge=1)
     worker_poll_seconds: float = Field(default=1.0, gt=0, le=1.0)
     worker_shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    # Job threads per worker process; unset means 1 on SQLite (one writer at a time anyway)
+    # and 4 on PostgreSQL.
+    worker_concurrency: int | None = Field(default=None, ge=1)
 
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
@@ -48,9 +51,10 @@ class Settings(BaseSettings):
     export_retention_days: float = Field(default=7, gt=0)
     download_link_seconds: int = Field(default=3600, gt=0)
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
+    def worker_concurrency_for(self, dialect: str) -> int:
+        if self.worker_concurrency is not None:
+            return self.worker_concurrency
+        return 1 if dialect == "sqlite" else 4
 
 
 @lru_cache

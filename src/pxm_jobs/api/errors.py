@@ -1,0 +1,122 @@
+"""The JSON:API error envelope, for every failure on every path, framework ones included."""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pxm_jobs.api.request_id import REQUEST_ID_HEADER, request_id_of
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """A request that cannot be served as asked; `detail` says what to change."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        title: str | None = None,
+        meta: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title or HTTPStatus(status).phrase
+        self.detail = detail
+        self.meta = meta
+        self.headers = headers or {}
+
+
+def not_found(what: str = "resource") -> ApiError:
+    return ApiError(404, f"the requested {what} was not found", title="Not Found")
+
+
+def error_response(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    meta: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    request_id = request_id_of(request)
+    error: dict[str, Any] = {"status": str(status), "title": title, "detail": detail}
+    if request_id:
+        error["request_id"] = request_id
+    if meta:
+        error["meta"] = meta
+    response_headers = dict(headers or {})
+    if request_id:
+        response_headers[REQUEST_ID_HEADER] = request_id
+    return JSONResponse({"errors": [error]}, status_code=status, headers=response_headers)
+
+
+def _describe_validation_error(error: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    location = [str(part) for part in error.get("loc", ()) if part != "body"]
+    where = ".".join(location)
+    if error.get("type") == "json_invalid":
+        return f"the request body is not valid JSON: {error.get('msg', '')}", {}
+    message = error.get("msg", "invalid value")
+    detail = f"{where}: {message}" if where else message
+    return detail, ({"field": where} if where else {})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def on_api_error(request: Request, error: ApiError) -> JSONResponse:
+        return error_response(
+            request, error.status, error.title, error.detail, meta=error.meta, headers=error.headers
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        status = error.status_code
+        if status == 404:
+            detail = f"no resource at {request.method} {request.url.path}; check the path"
+        elif status == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}"
+        else:
+            detail = str(error.detail)
+        return error_response(
+            request, status, HTTPStatus(status).phrase, detail, headers=dict(error.headers or {})
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [_describe_validation_error(dict(item)) for item in error.errors()]
+        malformed = any(item.get("type") == "json_invalid" for item in error.errors())
+        status = 400 if malformed else 422
+        title = "Bad Request" if malformed else "Failed Validation"
+        detail = "; ".join(text for text, _ in problems) or "the request is not valid"
+        meta = problems[0][1] if len(problems) == 1 else None
+        return error_response(request, status, title, detail, meta=meta)
+
+    @app.exception_handler(Exception)
+    async def on_unexpected_error(request: Request, error: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(
+            request,
+            500,
+            "Internal Server Error",
+            "the server failed to handle this request; quote the request_id when reporting it",
+        )
+
+
+def envelope_bytes(status: int, detail: str, request_id: str | None) -> bytes:
+    """The envelope as bytes, for answers sent before a request reaches FastAPI."""
+    error: dict[str, Any] = {"status": str(status), "title": HTTPStatus(status).phrase}
+    error["detail"] = detail
+    if request_id:
+        error["request_id"] = request_id
+    return json.dumps({"errors": [error]}).encode()

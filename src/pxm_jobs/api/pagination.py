@@ -1,0 +1,73 @@
+"""`page[limit]` and `page[offset]` on every list, and the list envelope they shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from pxm_jobs.api.errors import ApiError
+
+DEFAULT_PAGE_LIMIT = 25
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    offset: int
+
+
+def _read_bound(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ApiError(400, f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def read_page(request: Request) -> Page:
+    settings = request.app.state.settings
+    limit = _read_bound(request, "page[limit]", DEFAULT_PAGE_LIMIT, 1, settings.page_limit_max)
+    offset = _read_bound(request, "page[offset]", 0, 0, settings.page_offset_max)
+    return Page(limit=limit, offset=offset)
+
+
+PageDep = Annotated[Page, Depends(read_page)]
+
+
+def list_document(
+    request: Request, data: list[dict[str, Any]], total: int, page: Page
+) -> dict[str, Any]:
+    """`{"data", "meta": {"results", "page"}, "links"}` for one page of a list."""
+    last_offset = max(0, (total - 1) // page.limit * page.limit)
+
+    def link(offset: int) -> str:
+        return str(
+            request.url.include_query_params(**{"page[offset]": offset, "page[limit]": page.limit})
+        )
+
+    links: dict[str, str | None] = {
+        "first": link(0),
+        "prev": link(max(0, page.offset - page.limit)) if page.offset > 0 else None,
+        "next": link(page.offset + page.limit) if page.offset + page.limit < total else None,
+        "last": link(last_offset),
+    }
+    return {
+        "data": data,
+        "meta": {
+            "results": {"total": total},
+            "page": {
+                "limit": page.limit,
+                "offset": page.offset,
+                "current": page.offset // page.limit + 1,
+                "total": max(1, -(-total // page.limit)),
+            },
+        },
+        "links": links,
+    }

@@ -1,0 +1,69 @@
+"""Each store's line of pending jobs, as seen through its `job_lines` row.
+
+The row is both an index (where the store's line starts, so a claim finds a ready store without
+walking any backlog) and the store's lock: every statement that adds to, takes from or removes
+from a store's line first locks that row, always before any job row, so claims, cancels and
+recoveries of one store queue up instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from pxm_jobs.queue.models import JobStatus
+from pxm_jobs.store.tables import job_lines, jobs
+
+
+def lock_line(connection: Connection, store_id: str, *, create: bool = False) -> bool:
+    """Lock the store's line row for this transaction; False if the store never queued a job."""
+    if create:
+        dialect_insert = (
+            postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        )
+        connection.execute(
+            dialect_insert(job_lines).values(store_id=store_id).on_conflict_do_nothing()
+        )
+    locked = connection.execute(
+        select(job_lines.c.store_id).where(job_lines.c.store_id == store_id).with_for_update()
+    ).first()
+    return locked is not None
+
+
+def refresh_line_head(connection: Connection, store_id: str) -> None:
+    """Point the line at the store's earliest pending job, or at nothing when none is pending."""
+    head = (
+        select(jobs.c.created_at, jobs.c.seq)
+        .where(jobs.c.store_id == store_id, jobs.c.status == JobStatus.PENDING)
+        .order_by(jobs.c.created_at, jobs.c.seq)
+        .limit(1)
+    )
+    connection.execute(
+        update(job_lines)
+        .where(job_lines.c.store_id == store_id)
+        .values(
+            head_created_at=head.with_only_columns(jobs.c.created_at).scalar_subquery(),
+            head_seq=head.with_only_columns(jobs.c.seq).scalar_subquery(),
+        )
+    )
+
+
+def lock_next_ready_line(connection: Connection) -> str | None:
+    """Lock the line whose head is oldest among stores with no started job; its store id.
+
+    Lines locked by another claimer are skipped whole, so a busy store is passed over but a
+    store's head is never skipped in favour of a later job of the same store.
+    """
+    busy = (
+        select(jobs.c.seq)
+        .where(jobs.c.store_id == job_lines.c.store_id, jobs.c.status == JobStatus.STARTED)
+        .exists()
+    )
+    return connection.execute(
+        select(job_lines.c.store_id)
+        .where(job_lines.c.head_seq.is_not(None), ~busy)
+        .order_by(job_lines.c.head_created_at, job_lines.c.head_seq)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=job_lines)
+    ).scalar()

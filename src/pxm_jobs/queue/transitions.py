@@ -1,0 +1,289 @@
+"""Every move of a job from one state to another.
+
+Each move is one conditional UPDATE whose WHERE clause names the state it leaves, so a move that
+lost a race changes nothing and says so. Moves out of `started` are fenced: they also name the
+worker and attempt holding the lease, so a worker that lost its lease cannot finish the job.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, insert, select, update
+
+from pxm_jobs.queue.lines import lock_line, lock_next_ready_line, refresh_line_head
+from pxm_jobs.queue.models import Job, JobErrorDetail, JobStatus
+from pxm_jobs.queue.wakeup import signal_new_work
+from pxm_jobs.store.tables import job_errors, jobs
+
+
+class LeaseLost(Exception):
+    """The worker no longer holds this job's lease; another worker may be running it."""
+
+
+@dataclass(frozen=True)
+class NewJob:
+    store_id: str
+    type: str
+    input: Mapping[str, Any]
+    meta: Mapping[str, Any]
+    request_id: str | None = None
+    file_id: str | None = None
+    id: str | None = None
+
+
+def enqueue_job(connection: Connection, new: NewJob, now: datetime) -> Job:
+    """Add a pending job at the end of its store's line."""
+    lock_line(connection, new.store_id, create=True)
+    row = connection.execute(
+        insert(jobs)
+        .values(
+            id=new.id or str(uuid.uuid4()),
+            store_id=new.store_id,
+            type=new.type,
+            status=JobStatus.PENDING,
+            created_at=now,
+            updated_at=now,
+            request_id=new.request_id,
+            input=dict(new.input),
+            file_id=new.file_id,
+            meta=dict(new.meta),
+            attempts=0,
+        )
+        .returning(*jobs.c)
+    ).one()
+    refresh_line_head(connection, new.store_id)
+    signal_new_work(connection)
+    return Job.from_row(row)
+
+
+def claim_next_job(
+    connection: Connection, *, worker_id: str, now: datetime, lease_seconds: float
+) -> Job | None:
+    """Start the head of the line of some store that has no started job; None if none is ready."""
+    store_id = lock_next_ready_line(connection)
+    if store_id is None:
+        return None
+    head = (
+        select(jobs.c.seq)
+        .where(jobs.c.store_id == store_id, jobs.c.status == JobStatus.PENDING)
+        .order_by(jobs.c.created_at, jobs.c.seq)
+        .limit(1)
+        .scalar_subquery()
+    )
+    row = connection.execute(
+        update(jobs)
+        .where(jobs.c.seq == head, jobs.c.status == JobStatus.PENDING)
+        .values(
+            status=JobStatus.STARTED,
+            started_at=now,
+            updated_at=now,
+            worker_id=worker_id,
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            attempts=jobs.c.attempts + 1,
+        )
+        .returning(*jobs.c)
+    ).first()
+    refresh_line_head(connection, store_id)
+    return Job.from_row(row) if row is not None else None
+
+
+def _holds_lease(job: Job) -> ColumnElement[bool]:
+    return (
+        (jobs.c.seq == job.seq)
+        & (jobs.c.status == JobStatus.STARTED)
+        & (jobs.c.worker_id == job.worker_id)
+        & (jobs.c.attempts == job.attempts)
+    )
+
+
+def extend_lease(connection: Connection, job: Job, now: datetime, lease_seconds: float) -> bool:
+    """Push the lease of a running job forward; False if the lease was already lost."""
+    result = connection.execute(
+        update(jobs)
+        .where(_holds_lease(job))
+        .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
+    )
+    return result.rowcount == 1
+
+
+def record_progress(connection: Connection, job: Job, processed: int, total: int | None) -> None:
+    connection.execute(
+        update(jobs)
+        .where(_holds_lease(job))
+        .values(progress_processed=processed, progress_total=total)
+    )
+
+
+def finish_job(connection: Connection, job: Job, meta: Mapping[str, Any], now: datetime) -> Job:
+    """Mark a started job `success`, in the transaction that holds its effects.
+
+    Raises LeaseLost when the lease is gone, so the caller rolls the effects back.
+    """
+    row = connection.execute(
+        update(jobs)
+        .where(_holds_lease(job))
+        .values(
+            status=JobStatus.SUCCESS,
+            completed_at=now,
+            updated_at=now,
+            lease_expires_at=None,
+            meta={**job.meta, **meta},
+        )
+        .returning(*jobs.c)
+    ).first()
+    if row is None:
+        raise LeaseLost(job.id)
+    return Job.from_row(row)
+
+
+def fail_job(
+    connection: Connection,
+    job: Job,
+    errors: Sequence[JobErrorDetail],
+    meta: Mapping[str, Any],
+    now: datetime,
+) -> Job | None:
+    """Mark a started job `failed` and record why; None if the lease was lost meanwhile."""
+    row = connection.execute(
+        update(jobs)
+        .where(_holds_lease(job))
+        .values(
+            status=JobStatus.FAILED,
+            completed_at=now,
+            updated_at=now,
+            lease_expires_at=None,
+            meta={**job.meta, **meta},
+        )
+        .returning(*jobs.c)
+    ).first()
+    if row is None:
+        return None
+    add_job_errors(connection, job.seq, errors)
+    return Job.from_row(row)
+
+
+def add_job_errors(connection: Connection, job_seq: int, errors: Sequence[JobErrorDetail]) -> None:
+    if not errors:
+        return
+    connection.execute(
+        insert(job_errors),
+        [
+            {
+                "id": str(uuid.uuid4()),
+                "job_seq": job_seq,
+                "position": position,
+                "message": error.message,
+                "code": error.code,
+                "row": error.row,
+                "field": error.field,
+                "value": error.value,
+            }
+            for position, error in enumerate(errors)
+        ],
+    )
+
+
+class CancelOutcome(Enum):
+    CANCELLED = "cancelled"  # the job was pending and is now cancelled
+    ALREADY_CANCELLED = "already_cancelled"  # nothing to do: asking again is fine
+    TOO_LATE = "too_late"  # the job started or finished first
+    NOT_FOUND = "not_found"  # no such job in this store
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    outcome: CancelOutcome
+    job: Job | None
+
+
+def cancel_job(connection: Connection, store_id: str, job_id: str, now: datetime) -> CancelResult:
+    """Cancel a pending job; whichever of this and a claim comes second finds it not pending."""
+    # The line lock comes first, as in every other move, so that this never deadlocks a claim.
+    lock_line(connection, store_id)
+    row = connection.execute(
+        update(jobs)
+        .where(
+            jobs.c.id == job_id,
+            jobs.c.store_id == store_id,
+            jobs.c.status == JobStatus.PENDING,
+        )
+        .values(status=JobStatus.CANCELLED, completed_at=now, updated_at=now)
+        .returning(*jobs.c)
+    ).first()
+    if row is not None:
+        refresh_line_head(connection, store_id)
+        return CancelResult(CancelOutcome.CANCELLED, Job.from_row(row))
+    current = connection.execute(
+        select(jobs).where(jobs.c.id == job_id, jobs.c.store_id == store_id)
+    ).first()
+    if current is None:
+        return CancelResult(CancelOutcome.NOT_FOUND, None)
+    job = Job.from_row(current)
+    if job.status is JobStatus.CANCELLED:
+        return CancelResult(CancelOutcome.ALREADY_CANCELLED, job)
+    return CancelResult(CancelOutcome.TOO_LATE, job)
+
+
+def find_expired_jobs(connection: Connection, now: datetime, limit: int = 100) -> list[Job]:
+    rows = connection.execute(
+        select(jobs)
+        .where(jobs.c.status == JobStatus.STARTED, jobs.c.lease_expires_at < now)
+        .order_by(jobs.c.lease_expires_at)
+        .limit(limit)
+    ).all()
+    return [Job.from_row(row) for row in rows]
+
+
+def recover_expired_job(
+    connection: Connection, job: Job, now: datetime, max_attempts: int
+) -> JobStatus | None:
+    """Take back a job whose worker stopped renewing its lease.
+
+    Below `max_attempts` it returns to `pending` at the head of its store's line (its creation
+    time is unchanged); at the limit it fails. None if the job moved on in the meantime.
+    """
+    lock_line(connection, job.store_id)
+    still_expired = _holds_lease(job) & (jobs.c.lease_expires_at < now)
+    if job.attempts >= max_attempts:
+        error = JobErrorDetail(
+            message=(
+                f"the worker running this job stopped responding {job.attempts} times "
+                "(crashed, killed or lost its database connection); the job was not retried "
+                "again because it may be what kills the worker"
+            ),
+            code="worker_lost",
+        )
+        failed = connection.execute(
+            update(jobs)
+            .where(still_expired)
+            .values(
+                status=JobStatus.FAILED, completed_at=now, updated_at=now, lease_expires_at=None
+            )
+        )
+        if failed.rowcount != 1:
+            return None
+        add_job_errors(connection, job.seq, [error])
+        return JobStatus.FAILED
+    requeued = connection.execute(
+        update(jobs)
+        .where(still_expired)
+        .values(
+            status=JobStatus.PENDING,
+            started_at=None,
+            updated_at=now,
+            worker_id=None,
+            lease_expires_at=None,
+            progress_processed=None,
+            progress_total=None,
+        )
+    )
+    if requeued.rowcount != 1:
+        return None
+    refresh_line_head(connection, job.store_id)
+    return JobStatus.PENDING

@@ -1,0 +1,87 @@
+"""Waking idle workers as soon as there may be a job for them.
+
+PostgreSQL carries the signal between processes with LISTEN/NOTIFY; on SQLite, where the API and
+its worker share one process, an in-process event does. Either way a signal is only a hint:
+workers still poll, so a lost signal costs at most one poll interval.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import psycopg
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.engine import make_url
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "pxm_jobs"
+RECONNECT_SECONDS = 1.0
+
+_local_events: dict[str, threading.Event] = {}
+_local_events_lock = threading.Lock()
+
+
+def _local_event(engine: Engine) -> threading.Event:
+    key = engine.url.render_as_string(hide_password=False)
+    with _local_events_lock:
+        return _local_events.setdefault(key, threading.Event())
+
+
+def signal_new_work(connection: Connection) -> None:
+    """Tell workers there may be a job to claim, once this transaction commits."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+    else:
+        # A worker woken before the commit waits on the write lock, so it still sees the job.
+        _local_event(connection.engine).set()
+
+
+class WorkSignal:
+    """What a worker waits on between claims."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._event = _local_event(engine)
+        self._stopping = threading.Event()
+        self._listener: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._engine.dialect.name == "postgresql":
+            self._listener = threading.Thread(
+                target=self._listen, name="pxm-jobs-listen", daemon=True
+            )
+            self._listener.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._event.set()
+        if self._listener is not None:
+            self._listener.join(timeout=5)
+
+    def clear(self) -> None:
+        """Forget past signals; call before looking for work so none that follows is lost."""
+        self._event.clear()
+
+    def wait(self, timeout: float) -> None:
+        self._event.wait(timeout)
+
+    def wake(self) -> None:
+        self._event.set()
+
+    def _listen(self) -> None:
+        url = make_url(self._engine.url).set(drivername="postgresql")
+        conninfo = url.render_as_string(hide_password=False)
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(conninfo, autocommit=True) as connection:
+                    connection.execute(f"LISTEN {CHANNEL}")
+                    # Jobs may have been queued while the listener was away.
+                    self._event.set()
+                    while not self._stopping.is_set():
+                        for _ in connection.notifies(timeout=0.5, stop_after=1):
+                            self._event.set()
+            except psycopg.Error as error:
+                logger.warning("job listener lost its connection (%s); reconnecting", error)
+                self._stopping.wait(RECONNECT_SECONDS)

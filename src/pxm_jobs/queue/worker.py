@@ -1,0 +1,215 @@
+"""The worker: claims jobs, runs them, keeps their leases alive, and takes back abandoned ones."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Engine, delete
+from sqlalchemy.exc import DBAPIError
+
+from pxm_jobs.clock import utc_now
+from pxm_jobs.config import Settings
+from pxm_jobs.queue.models import Job, JobErrorDetail
+from pxm_jobs.queue.progress import ProgressTracker, forget_progress
+from pxm_jobs.queue.registry import touch_worker
+from pxm_jobs.queue.runner import JobContext, JobFailed, RunnerRegistry
+from pxm_jobs.queue.transitions import (
+    LeaseLost,
+    claim_next_job,
+    extend_lease,
+    fail_job,
+    find_expired_jobs,
+    finish_job,
+    record_progress,
+    recover_expired_job,
+)
+from pxm_jobs.queue.wakeup import WorkSignal
+from pxm_jobs.store.engine import read_transaction, write_transaction
+from pxm_jobs.store.tables import workers
+
+logger = logging.getLogger(__name__)
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Worker:
+    """Runs jobs in `concurrency` threads, plus one thread for leases and recovery."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        runners: RunnerRegistry,
+        *,
+        concurrency: int | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.runners = runners
+        self.id = worker_id or new_worker_id()
+        self.concurrency = concurrency or settings.worker_concurrency_for(engine.dialect.name)
+        self.signal = WorkSignal(engine)
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._running: dict[str, Job] = {}
+        self._running_lock = threading.Lock()
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        touch_worker(self.engine, self.id, utc_now())
+        self.signal.start()
+        self._threads = [
+            threading.Thread(target=self._run_jobs, name=f"pxm-jobs-run-{n}", daemon=True)
+            for n in range(self.concurrency)
+        ]
+        self._threads.append(
+            threading.Thread(target=self._keep_house, name="pxm-jobs-housekeeping", daemon=True)
+        )
+        for thread in self._threads:
+            thread.start()
+        logger.info("worker %s started with %d job threads", self.id, self.concurrency)
+
+    def stop(self, grace_seconds: float | None = None) -> bool:
+        """Stop claiming, give running jobs `grace_seconds` to finish; True if all did."""
+        grace = (
+            self.settings.worker_shutdown_grace_seconds if grace_seconds is None else grace_seconds
+        )
+        self._stopping.set()
+        self.signal.stop()
+        deadline = threading.Event()
+        timer = threading.Timer(grace, deadline.set)
+        timer.start()
+        for thread in self._threads:
+            while thread.is_alive() and not deadline.is_set():
+                thread.join(timeout=0.05)
+        timer.cancel()
+        finished = not any(thread.is_alive() for thread in self._threads)
+        if finished:
+            with write_transaction(self.engine) as connection:
+                connection.execute(delete(workers).where(workers.c.id == self.id))
+        else:
+            # Leases of the jobs still running will lapse and another worker will rerun them.
+            logger.warning("worker %s stopped with jobs still running", self.id)
+        return finished
+
+    # -- job threads ------------------------------------------------------------------------
+
+    def _run_jobs(self) -> None:
+        while not self._stopping.is_set():
+            self.signal.clear()
+            try:
+                job = self.claim()
+            except DBAPIError as error:
+                logger.warning("claim failed (%s); retrying", error.orig)
+                self._stopping.wait(self.settings.worker_poll_seconds)
+                continue
+            if job is None:
+                self.signal.wait(self.settings.worker_poll_seconds)
+                continue
+            self.run(job)
+
+    def claim(self) -> Job | None:
+        with write_transaction(self.engine) as connection:
+            return claim_next_job(
+                connection,
+                worker_id=self.id,
+                now=utc_now(),
+                lease_seconds=self.settings.job_lease_seconds,
+            )
+
+    def run(self, job: Job) -> None:
+        """Run a claimed job to `success` or `failed`, unless its lease is lost on the way."""
+        with self._running_lock:
+            self._running[job.id] = job
+        tracker = ProgressTracker(job.id, self._progress_writer(job))
+        try:
+            self._run_and_finish(job, tracker)
+        except JobFailed as failure:
+            self._fail(job, failure.errors, failure.meta)
+        except LeaseLost:
+            logger.warning("job %s: lease lost; its effects were rolled back", job.id)
+        except Exception:
+            logger.exception("job %s (%s) crashed", job.id, job.type)
+            message = "the job stopped on an unexpected internal error; the server log has details"
+            self._fail(job, [JobErrorDetail(message=message, code="internal_error")], {})
+        finally:
+            with self._running_lock:
+                self._running.pop(job.id, None)
+            forget_progress(job.id)
+        # The store's next job may now be ready for any idle thread.
+        self.signal.wake()
+
+    def _run_and_finish(self, job: Job, tracker: ProgressTracker) -> None:
+        runner = self.runners.get(job.type)
+        if runner is None:
+            message = f"this service cannot run jobs of type {job.type!r}"
+            raise JobFailed([JobErrorDetail(message=message, code="unsupported_job_type")])
+        context = JobContext(job=job, settings=self.settings, report_progress=tracker)
+        with write_transaction(self.engine) as connection:
+            meta = runner(context, connection)
+            if tracker.latest is not None:
+                record_progress(connection, job, *tracker.latest)
+            finish_job(connection, job, meta, utc_now())
+
+    def _fail(self, job: Job, errors: list[JobErrorDetail], meta: Mapping[str, Any]) -> None:
+        with write_transaction(self.engine) as connection:
+            if fail_job(connection, job, errors, meta, utc_now()) is None:
+                logger.warning("job %s: lease lost before its failure could be recorded", job.id)
+
+    def _progress_writer(self, job: Job) -> Any:
+        if self.engine.dialect.name != "postgresql":
+            return None
+
+        def write(processed: int, total: int | None) -> None:
+            with write_transaction(self.engine) as connection:
+                record_progress(connection, job, processed, total)
+
+        return write
+
+    # -- housekeeping -----------------------------------------------------------------------
+
+    def _keep_house(self) -> None:
+        interval = self.settings.job_lease_seconds / 3
+        while not self._stopping.wait(interval):
+            try:
+                self.renew_leases()
+                touch_worker(self.engine, self.id, utc_now())
+                self.recover_expired()
+            except DBAPIError as error:
+                logger.warning("housekeeping failed (%s); retrying", error.orig)
+
+    def renew_leases(self) -> None:
+        with self._running_lock:
+            running = list(self._running.values())
+        for job in running:
+            with write_transaction(self.engine) as connection:
+                renewed = extend_lease(connection, job, utc_now(), self.settings.job_lease_seconds)
+            if not renewed:
+                logger.warning("job %s: lease lost; it will not be allowed to finish", job.id)
+
+    def recover_expired(self) -> int:
+        """Requeue or fail jobs whose worker stopped renewing their lease; how many moved."""
+        moved = 0
+        with read_transaction(self.engine) as connection:
+            expired = find_expired_jobs(connection, utc_now())
+        for job in expired:
+            with write_transaction(self.engine) as connection:
+                outcome = recover_expired_job(
+                    connection, job, utc_now(), self.settings.job_max_attempts
+                )
+            if outcome is not None:
+                moved += 1
+                logger.warning("job %s: worker %s lost it; now %s", job.id, job.worker_id, outcome)
+        if moved:
+            self.signal.wake()
+        return moved

@@ -1,0 +1,101 @@
+"""Many threads claiming, finishing and cancelling at once: the invariants still hold."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, func, select
+
+from pxm_jobs.clock import utc_now
+from pxm_jobs.queue.models import Job, JobStatus
+from pxm_jobs.queue.transitions import CancelOutcome, cancel_job, claim_next_job, finish_job
+from pxm_jobs.store.engine import read_transaction, write_transaction
+from pxm_jobs.store.tables import jobs
+from tests.factories import make_stores, queue_jobs
+
+THREADS = 6
+STORES = 4
+JOBS_PER_STORE = 25
+
+
+@dataclass(frozen=True)
+class Run:
+    job: Job
+    began: float
+    ended: float
+
+
+def test_threads_never_overlap_a_store_and_keep_creation_order(engine: Engine) -> None:
+    store_ids = make_stores(engine, STORES)
+    queued = {store_id: queue_jobs(engine, store_id, JOBS_PER_STORE) for store_id in store_ids}
+    runs: list[Run] = []
+    runs_lock = threading.Lock()
+    cancelled: set[str] = set()
+    problems: list[BaseException] = []
+    start_together = threading.Barrier(THREADS + 1)
+
+    def work(worker_id: str) -> None:
+        start_together.wait()
+        try:
+            while True:
+                with write_transaction(engine) as connection:
+                    job = claim_next_job(
+                        connection, worker_id=worker_id, now=utc_now(), lease_seconds=30
+                    )
+                if job is None:
+                    with read_transaction(engine) as connection:
+                        left = connection.execute(
+                            select(func.count()).where(jobs.c.status == JobStatus.PENDING)
+                        ).scalar()
+                    if not left:
+                        return
+                    continue
+                began = time.monotonic()
+                time.sleep(random.uniform(0, 0.002))
+                ended = time.monotonic()
+                with write_transaction(engine) as connection:
+                    finish_job(connection, job, {}, utc_now())
+                with runs_lock:
+                    runs.append(Run(job, began, ended))
+        except BaseException as error:
+            problems.append(error)
+
+    def cancel_some() -> None:
+        start_together.wait()
+        try:
+            candidates = [job for store_jobs in queued.values() for job in store_jobs[1:]]
+            for job in random.sample(candidates, len(candidates) // 4):
+                with write_transaction(engine) as connection:
+                    result = cancel_job(connection, job.store_id, job.id, utc_now())
+                if result.outcome is CancelOutcome.CANCELLED:
+                    cancelled.add(job.id)
+        except BaseException as error:
+            problems.append(error)
+
+    threads = [threading.Thread(target=work, args=(f"w{n}",)) for n in range(THREADS - 1)]
+    threads.append(threading.Thread(target=cancel_some))
+    for thread in threads:
+        thread.start()
+    start_together.wait()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not problems, problems
+
+    ran = {run.job.id for run in runs}
+    assert not ran & cancelled, "a cancelled job ran"
+    assert len(ran) == len(runs), "a job ran twice"
+    assert len(ran) + len(cancelled) == STORES * JOBS_PER_STORE, "a job was lost"
+
+    by_store: dict[str, list[Run]] = defaultdict(list)
+    for run in runs:
+        by_store[run.job.store_id].append(run)
+    for store_id, store_runs in by_store.items():
+        store_runs.sort(key=lambda run: run.began)
+        for before, after in zip(store_runs, store_runs[1:], strict=False):
+            assert before.ended <= after.began, "two jobs of one store overlapped"
+        expected = [job.id for job in queued[store_id] if job.id not in cancelled]
+        assert [run.job.id for run in store_runs] == expected, "creation order broken"
