@@ -1,0 +1,57 @@
+"""A running `pxm-jobs serve` (API plus embedded worker) per test, on each database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.acceptance.service import (
+    Client,
+    free_port,
+    running,
+    service_environment,
+    wait_until_serving,
+)
+
+CLIENT_ID = "acceptance-client"
+CLIENT_SECRET = "acceptance-secret-0123456789"
+
+
+@dataclass
+class Service:
+    base_url: str
+    database_url: str
+    directory: Path
+    client: Client
+
+    def environment(self, **extra: str) -> dict[str, str]:
+        return service_environment(self.database_url, **extra)
+
+
+def start_service(
+    database_url: str, directory: Path, *arguments: str
+) -> Iterator[Service]:
+    port = free_port()
+    environment = service_environment(
+        database_url,
+        PXM_PORT=str(port),
+        PXM_BOOTSTRAP_CLIENT_ID=CLIENT_ID,
+        PXM_BOOTSTRAP_CLIENT_SECRET=CLIENT_SECRET,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    with running(["serve", *arguments], environment, directory) as process:
+        wait_until_serving(base_url, process)
+        yield Service(base_url, database_url, directory, Client(base_url, CLIENT_ID, CLIENT_SECRET))
+
+
+@pytest.fixture
+def service(database_url: str, tmp_path: Path) -> Iterator[Service]:
+    yield from start_service(database_url, tmp_path)
+
+
+@pytest.fixture
+def api_only_service(database_url: str, tmp_path: Path) -> Iterator[Service]:
+    yield from start_service(database_url, tmp_path, "--no-worker")

@@ -1,0 +1,111 @@
+"""Starting real `pxm-jobs` processes for acceptance tests, and talking to them over HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT_SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def service_environment(database_url: str, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PXM_DATABASE_URL": database_url,
+        "PXM_HOST": "127.0.0.1",
+        "PXM_WORKER_POLL_SECONDS": "0.2",
+        **extra,
+    }
+
+
+@contextmanager
+def running(
+    arguments: Sequence[str], environment: dict[str, str], cwd: Path
+) -> Iterator[subprocess.Popen[str]]:
+    """A `pxm-jobs` process for the duration of the block, stopped with SIGTERM after it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pxm_jobs", *arguments],
+        env=environment,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_until_serving(base_url: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise RuntimeError(f"pxm-jobs exited with {process.returncode}:\n{output}")
+        try:
+            httpx.get(f"{base_url}/openapi.json", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError("pxm-jobs did not start serving in time")
+
+
+class Client:
+    """An admin client of one store, as a script using the public API would be."""
+
+    def __init__(self, base_url: str, client_id: str, client_secret: str) -> None:
+        self.base_url = base_url
+        self.http = httpx.Client(base_url=base_url, timeout=30)
+        token = self.token(client_id, client_secret)
+        self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def token(self, client_id: str, client_secret: str) -> str:
+        response = self.http.post(
+            "/oauth/access_token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": client_secret,
+            },
+        )
+        assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
+    def wait_for_job(self, job_id: str, timeout: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            job: dict[str, Any] = self.http.get(f"/pcm/jobs/{job_id}").json()["data"]
+            if job["attributes"]["status"] in ("success", "failed", "cancelled"):
+                return job
+            if time.monotonic() > deadline:
+                raise AssertionError(f"job {job_id} still {job['attributes']['status']}")
+            time.sleep(0.05)
+
+    def import_csv(self, content: bytes, name: str = "products.csv") -> httpx.Response:
+        return self.http.post(
+            "/pcm/products/import", files={"file": (name, content, "text/csv")}
+        )

@@ -1,0 +1,106 @@
+"""Worker processes killed and paused at random while they drain many stores' lines."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select, text
+
+from pxm_jobs.queue.models import JobStatus
+from pxm_jobs.store.engine import read_transaction
+from pxm_jobs.store.tables import job_errors, jobs
+from tests.factories import make_stores, queue_jobs
+from tests.workload import RECORD_JOB, create_run_log
+
+ROOT = Path(__file__).resolve().parents[2]
+STORES = 5
+JOBS_PER_STORE = 16
+WORKERS = 3
+LEASE_SECONDS = 1.0
+DRAIN_TIMEOUT_SECONDS = 120
+
+
+def start_worker(database_url: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.workload", database_url, "--lease", str(LEASE_SECONDS)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def unfinished(engine: Engine) -> int:
+    with read_transaction(engine) as connection:
+        count = connection.execute(
+            select(func.count()).where(
+                jobs.c.status.in_([JobStatus.PENDING, JobStatus.STARTED])
+            )
+        ).scalar()
+    return int(count or 0)
+
+
+def test_killed_and_paused_workers_lose_no_job_and_break_no_rule(
+    engine: Engine, database_url: str
+) -> None:
+    create_run_log(engine)
+    store_ids = make_stores(engine, STORES)
+    queued = {
+        store_id: queue_jobs(engine, store_id, JOBS_PER_STORE, job_type=RECORD_JOB)
+        for store_id in store_ids
+    }
+    workers = [start_worker(database_url) for _ in range(WORKERS)]
+    kills = pauses = 0
+    rng = random.Random(7)
+    deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
+    try:
+        while unfinished(engine) and time.monotonic() < deadline:
+            time.sleep(rng.uniform(0.1, 0.4))
+            victim = rng.randrange(len(workers))
+            if rng.random() < 0.7:
+                workers[victim].send_signal(signal.SIGKILL)
+                workers[victim].wait()
+                workers[victim] = start_worker(database_url)
+                kills += 1
+            else:
+                # Paused past its lease: when it resumes, fencing must refuse its stale work.
+                workers[victim].send_signal(signal.SIGSTOP)
+                time.sleep(LEASE_SECONDS * 1.5)
+                workers[victim].send_signal(signal.SIGCONT)
+                pauses += 1
+            if kills + pauses >= 8:
+                break
+        while unfinished(engine) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGKILL)
+            worker.wait()
+
+    assert kills + pauses > 0
+    assert unfinished(engine) == 0, "some job never reached a terminal state"
+    with read_transaction(engine) as connection:
+        runs = connection.execute(
+            text("SELECT job_id, store_id, began, ended FROM test_run_log")
+        ).all()
+        outcomes = dict(connection.execute(select(jobs.c.id, jobs.c.status)).all())
+        failure_codes = set(connection.execute(select(job_errors.c.code)).scalars())
+    succeeded = {job_id for job_id, status in outcomes.items() if status == JobStatus.SUCCESS}
+    assert {run.job_id for run in runs} == succeeded, "effects and success must commit together"
+    assert failure_codes <= {"worker_lost"}
+    by_store: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
+    for run in runs:
+        by_store[run.store_id].append((run.began, run.ended, run.job_id))
+    for store_id, store_runs in by_store.items():
+        store_runs.sort()
+        for before, after in zip(store_runs, store_runs[1:], strict=False):
+            assert before[1] <= after[0], "two jobs of one store overlapped"
+        order = [job.id for job in queued[store_id] if job.id in succeeded]
+        assert [run[2] for run in store_runs] == order, "creation order broken"

@@ -1,0 +1,86 @@
+"""A worker process for tests: runs `record` jobs that log their run in the job's transaction.
+
+    python -m tests.workload DATABASE_URL [--lease SECONDS]
+
+Because the log row commits with the job's `success`, the log holds exactly the runs that took
+effect; tests read it to prove that no two runs of a store overlapped and that order held.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import signal
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from pxm_jobs.config import Settings
+from pxm_jobs.queue.runner import JobContext
+from pxm_jobs.queue.worker import Worker
+from pxm_jobs.store.engine import make_engine, write_transaction
+
+RECORD_JOB = "record"
+
+
+def create_run_log(engine: Engine) -> None:
+    with write_transaction(engine) as connection:
+        connection.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS test_run_log ("
+                " job_id VARCHAR(36) PRIMARY KEY, store_id VARCHAR(36) NOT NULL,"
+                " worker_id VARCHAR(128) NOT NULL, began DOUBLE PRECISION NOT NULL,"
+                " ended DOUBLE PRECISION NOT NULL)"
+            )
+        )
+
+
+def record_run(context: JobContext, connection: Connection) -> Mapping[str, Any]:
+    began = time.time()
+    time.sleep(random.uniform(0.001, float(context.job.input.get("max_sleep", 0.01))))
+    connection.execute(
+        text(
+            "INSERT INTO test_run_log (job_id, store_id, worker_id, began, ended)"
+            " VALUES (:job_id, :store_id, :worker_id, :began, :ended)"
+        ),
+        {
+            "job_id": context.job.id,
+            "store_id": context.job.store_id,
+            "worker_id": context.job.worker_id,
+            "began": began,
+            "ended": time.time(),
+        },
+    )
+    return {"ran_on": context.job.worker_id}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("database_url")
+    parser.add_argument("--lease", type=float, default=1.0)
+    parser.add_argument("--concurrency", type=int, default=2)
+    args = parser.parse_args()
+    settings = Settings(
+        database_url=args.database_url,
+        job_lease_seconds=args.lease,
+        worker_poll_seconds=0.2,
+        signing_secret="unused",
+    )
+    worker = Worker(
+        make_engine(settings),
+        settings,
+        {RECORD_JOB: record_run},
+        concurrency=args.concurrency,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    worker.start()
+    stop.wait()
+    worker.stop(grace_seconds=5)
+
+
+if __name__ == "__main__":
+    main()
