@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import time
@@ -95,7 +96,7 @@ def test_threads_never_overlap_a_store_and_keep_creation_order(engine: Engine) -
         by_store[run.job.store_id].append(run)
     for store_id, store_runs in by_store.items():
         store_runs.sort(key=lambda run: run.began)
-        for before, after in zip(store_runs, store_runs[1:], strict=False):
+        for before, after in itertools.pairwise(store_runs):
             assert before.ended <= after.began, "two jobs of one store overlapped"
         expected = [job.id for job in queued[store_id] if job.id not in cancelled]
         assert [run.job.id for run in store_runs] == expected, "creation order broken"

@@ -82,7 +82,7 @@ def test_a_claim_takes_the_earliest_created_job_even_when_it_arrived_later(engin
 
 def test_the_database_refuses_a_second_started_job_in_a_store(engine: Engine) -> None:
     [store] = make_stores(engine, 1)
-    first, second = queue_jobs(engine, store, 2)
+    _first, second = queue_jobs(engine, store, 2)
     assert claim(engine) is not None
     with pytest.raises(IntegrityError), write_transaction(engine) as connection:
         connection.execute(
@@ -199,9 +199,9 @@ def test_recovery_leaves_a_renewed_lease_alone(engine: Engine) -> None:
     assert started is not None
     seen_expired_at = utc_now() + timedelta(seconds=LEASE_SECONDS + 1)
     with write_transaction(engine) as connection:
-        assert extend_lease(
-            connection, started, seen_expired_at, LEASE_SECONDS
-        ), "the worker renews just in time"
+        assert extend_lease(connection, started, seen_expired_at, LEASE_SECONDS), (
+            "the worker renews just in time"
+        )
         outcome = recover_expired_job(connection, started, seen_expired_at, max_attempts=3)
     assert outcome is None
     assert status_of(engine, started) is JobStatus.STARTED

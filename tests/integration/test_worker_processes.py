@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import signal
@@ -40,9 +41,7 @@ def start_worker(database_url: str) -> subprocess.Popen[bytes]:
 def unfinished(engine: Engine) -> int:
     with read_transaction(engine) as connection:
         count = connection.execute(
-            select(func.count()).where(
-                jobs.c.status.in_([JobStatus.PENDING, JobStatus.STARTED])
-            )
+            select(func.count()).where(jobs.c.status.in_([JobStatus.PENDING, JobStatus.STARTED]))
         ).scalar()
     return int(count or 0)
 
@@ -100,7 +99,7 @@ def test_killed_and_paused_workers_lose_no_job_and_break_no_rule(
         by_store[run.store_id].append((run.began, run.ended, run.job_id))
     for store_id, store_runs in by_store.items():
         store_runs.sort()
-        for before, after in zip(store_runs, store_runs[1:], strict=False):
+        for before, after in itertools.pairwise(store_runs):
             assert before[1] <= after[0], "two jobs of one store overlapped"
         order = [job.id for job in queued[store_id] if job.id in succeeded]
         assert [run[2] for run in store_runs] == order, "creation order broken"

@@ -12,7 +12,8 @@ MAX_REQUEST_ID_LENGTH = 200
 
 
 def request_id_of(request: Request) -> str | None:
-    return request.scope.get("state", {}).get("request_id")
+    request_id: str | None = request.scope.get("state", {}).get("request_id")
+    return request_id
 
 
 class RequestIdMiddleware:

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its numbers next to a floor measured in the same run."""
