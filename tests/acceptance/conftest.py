@@ -31,9 +31,7 @@ class Service:
         return service_environment(self.database_url, **extra)
 
 
-def start_service(
-    database_url: str, directory: Path, *arguments: str
-) -> Iterator[Service]:
+def start_service(database_url: str, directory: Path, *arguments: str) -> Iterator[Service]:
     port = free_port()
     environment = service_environment(
         database_url,

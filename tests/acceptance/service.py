@@ -106,6 +106,4 @@ class Client:
             time.sleep(0.05)
 
     def import_csv(self, content: bytes, name: str = "products.csv") -> httpx.Response:
-        return self.http.post(
-            "/pcm/products/import", files={"file": (name, content, "text/csv")}
-        )
+        return self.http.post("/pcm/products/import", files={"file": (name, content, "text/csv")})

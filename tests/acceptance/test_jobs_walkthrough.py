@@ -84,7 +84,9 @@ def test_a_bad_row_fails_the_whole_import_with_located_errors(service: Service) 
     located = {(error["meta"]["row"], error["meta"]["field"]) for error in errors}
     assert (3, "commodity_type") in located
     assert (4, "name") in located
-    assert all(error["type"] == "pim-job-error" and error["attributes"]["message"] for error in errors)
+    assert all(
+        error["type"] == "pim-job-error" and error["attributes"]["message"] for error in errors
+    )
     products = client.http.get("/pcm/products").json()
     assert products["meta"]["results"]["total"] == 0, "a failed import writes nothing"
 
@@ -100,7 +102,9 @@ def test_request_time_checks_create_no_job(service: Service) -> None:
     assert latin1.status_code == 422
     empty = client.import_csv(b"")
     assert empty.status_code == 422
-    no_part = client.http.post("/pcm/products/import", files={"upload": ("x.csv", b"a", "text/csv")})
+    no_part = client.http.post(
+        "/pcm/products/import", files={"upload": ("x.csv", b"a", "text/csv")}
+    )
     assert no_part.status_code == 422
     assert client.http.get("/pcm/jobs").json()["meta"]["results"]["total"] == 0
 
