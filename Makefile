@@ -27,7 +27,7 @@ check: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	PYTHONPATH=. $(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) pxm-jobs.db pxm-jobs.db-wal pxm-jobs.db-shm

@@ -42,7 +42,11 @@ def start_service(database_url: str, directory: Path, *arguments: str) -> Iterat
     base_url = f"http://127.0.0.1:{port}"
     with running(["serve", *arguments], environment, directory) as process:
         wait_until_serving(base_url, process)
-        yield Service(base_url, database_url, directory, Client(base_url, CLIENT_ID, CLIENT_SECRET))
+        client = Client(base_url, CLIENT_ID, CLIENT_SECRET)
+        try:
+            yield Service(base_url, database_url, directory, client)
+        finally:
+            client.close()
 
 
 @pytest.fixture

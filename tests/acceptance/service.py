@@ -39,15 +39,21 @@ def service_environment(database_url: str, **extra: str) -> dict[str, str]:
 def running(
     arguments: Sequence[str], environment: dict[str, str], cwd: Path
 ) -> Iterator[subprocess.Popen[str]]:
-    """A `pxm-jobs` process for the duration of the block, stopped with SIGTERM after it."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pxm_jobs", *arguments],
-        env=environment,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    """A `pxm-jobs` process for the duration of the block, stopped with SIGTERM after it.
+
+    Its output goes to a log file beside it: a pipe nobody reads would fill and stall it.
+    """
+    log_path = cwd / f"pxm-jobs-{arguments[0]}-{time.monotonic_ns()}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pxm_jobs", *arguments],
+            env=environment,
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    process.log_path = log_path  # type: ignore[attr-defined]
     try:
         yield process
     finally:
@@ -64,10 +70,11 @@ def wait_until_serving(base_url: str, process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
+            output = process.log_path.read_text()  # type: ignore[attr-defined]
             raise RuntimeError(f"pxm-jobs exited with {process.returncode}:\n{output}")
         try:
-            httpx.get(f"{base_url}/openapi.json", timeout=1)
+            with httpx.Client(timeout=1) as probe:
+                probe.get(f"{base_url}/openapi.json")
             return
         except httpx.TransportError:
             time.sleep(0.1)
@@ -82,6 +89,9 @@ class Client:
         self.http = httpx.Client(base_url=base_url, timeout=30)
         token = self.token(client_id, client_secret)
         self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def close(self) -> None:
+        self.http.close()
 
     def token(self, client_id: str, client_secret: str) -> str:
         response = self.http.post(

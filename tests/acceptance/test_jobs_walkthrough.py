@@ -109,35 +109,38 @@ def test_request_time_checks_create_no_job(service: Service) -> None:
     assert client.http.get("/pcm/jobs").json()["meta"]["results"]["total"] == 0
 
 
-def test_errors_are_enveloped_and_tokens_are_checked(service: Service) -> None:
-    anonymous = httpx.Client(base_url=service.base_url)
-    unauthorized = anonymous.get("/pcm/jobs")
-    assert unauthorized.status_code == 401
-    assert unauthorized.json()["errors"][0]["status"] == "401"
-    assert unauthorized.headers["X-Request-ID"]
-    forged = anonymous.get("/pcm/jobs", headers={"Authorization": "Bearer not.a.token"})
-    assert forged.status_code == 401
-    storefront = anonymous.post(
-        "/oauth/access_token",
-        data={"grant_type": "implicit", "client_id": "acceptance-client"},
-    )
-    assert storefront.status_code == 200 and storefront.json()["identifier"] == "implicit"
-    token = storefront.json()["access_token"]
-    refused = anonymous.get("/pcm/jobs", headers={"Authorization": f"Bearer {token}"})
-    assert refused.status_code == 403
-    wrong = anonymous.post(
-        "/oauth/access_token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "acceptance-client",
-            "client_secret": "wrong",
-        },
-    )
-    assert wrong.status_code == 401 and wrong.json()["errors"][0]["detail"]
+def test_tokens_are_checked(service: Service) -> None:
+    with httpx.Client(base_url=service.base_url) as anonymous:
+        unauthorized = anonymous.get("/pcm/jobs")
+        assert unauthorized.status_code == 401
+        assert unauthorized.json()["errors"][0]["status"] == "401"
+        assert unauthorized.headers["X-Request-ID"]
+        forged = anonymous.get("/pcm/jobs", headers={"Authorization": "Bearer not.a.token"})
+        assert forged.status_code == 401
+        storefront = anonymous.post(
+            "/oauth/access_token",
+            data={"grant_type": "implicit", "client_id": "acceptance-client"},
+        )
+        assert storefront.status_code == 200 and storefront.json()["identifier"] == "implicit"
+        token = storefront.json()["access_token"]
+        refused = anonymous.get("/pcm/jobs", headers={"Authorization": f"Bearer {token}"})
+        assert refused.status_code == 403
+        wrong = anonymous.post(
+            "/oauth/access_token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "acceptance-client",
+                "client_secret": "wrong",
+            },
+        )
+        assert wrong.status_code == 401 and wrong.json()["errors"][0]["detail"]
 
+
+def test_every_error_is_enveloped(service: Service) -> None:
     client = service.client.http
-    assert client.get("/pcm/nowhere").json()["errors"][0]["status"] == "404"
-    assert client.delete("/pcm/jobs").status_code == 405
+    unknown = client.get("/pcm/nowhere")
+    assert unknown.status_code == 404 and unknown.json()["errors"][0]["status"] == "404"
+    assert client.delete("/pcm/jobs").json()["errors"][0]["status"] == "405"
     assert client.get("/pcm/jobs/not-a-uuid").status_code == 404
     assert client.get("/pcm/jobs", params={"page[limit]": "1000"}).status_code == 400
     bad_offset = client.get("/pcm/jobs", params={"page[offset]": "x"})
@@ -160,10 +163,13 @@ def test_stores_never_see_each_others_jobs(service: Service) -> None:
     keys = json.loads(output)
     assert set(keys) == {"store_id", "client_id", "client_secret"}
     other = Client(service.base_url, keys["client_id"], keys["client_secret"])
-    assert other.http.get(f"/pcm/jobs/{job_id}").status_code == 404
-    assert other.http.post(f"/pcm/jobs/{job_id}/cancel").status_code == 404
-    assert other.http.get(f"/pcm/jobs/{job_id}/errors").status_code == 404
-    assert other.http.get("/pcm/jobs").json()["meta"]["results"]["total"] == 0
+    try:
+        assert other.http.get(f"/pcm/jobs/{job_id}").status_code == 404
+        assert other.http.post(f"/pcm/jobs/{job_id}/cancel").status_code == 404
+        assert other.http.get(f"/pcm/jobs/{job_id}/errors").status_code == 404
+        assert other.http.get("/pcm/jobs").json()["meta"]["results"]["total"] == 0
+    finally:
+        other.close()
 
 
 def test_pending_jobs_cancel_and_a_separate_worker_runs_the_rest(
