@@ -116,7 +116,12 @@ class Worker:
             if job is None:
                 self.signal.wait(self.settings.worker_poll_seconds)
                 continue
-            self.run(job)
+            try:
+                self.run(job)
+            except DBAPIError as error:
+                # The outcome could not be recorded; the lease will lapse and the job rerun.
+                logger.warning("job %s: database unavailable (%s)", job.id, error.orig)
+                self._stopping.wait(self.settings.worker_poll_seconds)
 
     def claim(self) -> Job | None:
         with write_transaction(self.engine) as connection:

@@ -203,3 +203,84 @@ products = Table(
     Index("uq_products_store_external_ref", "store_id", "external_ref", unique=True),
     Index("ix_products_store_created", "store_id", "created_at", "id"),
 )
+
+hierarchies = Table(
+    "hierarchies",
+    metadata,
+    _uuid("id", primary_key=True),
+    _uuid("store_id", ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=True),
+    # Not unique: a duplicated hierarchy keeps its source's slug.
+    Column("slug", String(255), nullable=True),
+    Column("locales", json_type(), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_hierarchies_store_created", "store_id", "created_at", "id"),
+)
+
+# Sibling names and slugs are unique. A unique index treats NULLs as distinct on both databases,
+# so one index over (hierarchy_id, parent_id, name) would let top-level siblings (parent NULL)
+# share a name: top-level nodes get partial indexes of their own. The catalog checks the same
+# rules first, under a lock on the hierarchy, to say which sibling is in the way; these indexes
+# are what makes a duplicate impossible rather than unlikely. The (parent_id, ...) indexes also
+# serve child listings and the parent_id cascade; (hierarchy_id, ...) serves the hierarchy's.
+nodes = Table(
+    "nodes",
+    metadata,
+    _uuid("id", primary_key=True),
+    # Deleting a store deletes its hierarchies and, through them, their nodes.
+    _uuid("store_id", ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    _uuid("hierarchy_id", ForeignKey("hierarchies.id", ondelete="CASCADE"), nullable=False),
+    _uuid("parent_id", ForeignKey("nodes.id", ondelete="CASCADE"), nullable=True),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("slug", String(255), nullable=True),
+    Column("locales", json_type(), nullable=True),
+    # Highest first among siblings; nodes without one come after, most recently updated first.
+    Column("sort_order", Integer, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_nodes_hierarchy_created", "hierarchy_id", "created_at", "id"),
+    Index(
+        "uq_nodes_top_level_name",
+        "hierarchy_id",
+        "name",
+        unique=True,
+        sqlite_where=text("parent_id IS NULL"),
+        postgresql_where=text("parent_id IS NULL"),
+    ),
+    Index(
+        "uq_nodes_top_level_slug",
+        "hierarchy_id",
+        "slug",
+        unique=True,
+        sqlite_where=text("parent_id IS NULL"),
+        postgresql_where=text("parent_id IS NULL"),
+    ),
+    Index(
+        "uq_nodes_sibling_name",
+        "parent_id",
+        "name",
+        unique=True,
+        sqlite_where=text("parent_id IS NOT NULL"),
+        postgresql_where=text("parent_id IS NOT NULL"),
+    ),
+    Index(
+        "uq_nodes_sibling_slug",
+        "parent_id",
+        "slug",
+        unique=True,
+        sqlite_where=text("parent_id IS NOT NULL"),
+        postgresql_where=text("parent_id IS NOT NULL"),
+    ),
+)
+
+node_products = Table(
+    "node_products",
+    metadata,
+    _uuid("node_id", ForeignKey("nodes.id", ondelete="CASCADE"), primary_key=True),
+    _uuid("product_id", ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+    # Deleting a product finds its links through this index.
+    Index("ix_node_products_product", "product_id"),
+)
