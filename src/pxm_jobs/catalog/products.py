@@ -1,0 +1,387 @@
+"""Reading and writing a store's products with SQLAlchemy Core; the caller owns the transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Connection,
+    String,
+    any_,
+    bindparam,
+    case,
+    exists,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from pxm_jobs.catalog.errors import InvalidFilter
+from pxm_jobs.store.tables import products
+
+# SQLite's limit on bound variables is the binding constraint there.
+SQLITE_LOOKUP_BATCH = 500
+# On PostgreSQL one array parameter per batch: an IN list of separate parameters is filtered
+# row by row when statistics are stale (just after a bulk import), 100x slower.
+POSTGRES_LOOKUP_BATCH = 50_000
+
+# JSON that stores Python None as SQL NULL, not as the JSON text `null`.
+_NULLABLE_JSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+_JSON_COLUMNS = frozenset({"tags", "locales", "templates"})
+_DATETIME_COLUMNS = frozenset({"created_at", "updated_at"})
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    store_id: str
+    name: str
+    description: str | None
+    slug: str
+    sku: str | None
+    status: str
+    commodity_type: str
+    upc_ean: str | None
+    mpn: str | None
+    external_ref: str | None
+    main_image_id: str | None
+    tags: list[str] | None
+    locales: dict[str, Any] | None
+    templates: dict[str, dict[str, str]] | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> Product:
+        return cls(**{name: row[name] for name in PRODUCT_COLUMNS})
+
+
+PRODUCT_COLUMNS = tuple(field.name for field in fields(Product))
+
+
+def get_product(connection: Connection, store_id: str, product_id: str) -> Product | None:
+    query = select(products).where(products.c.store_id == store_id, products.c.id == product_id)
+    row = connection.execute(query).mappings().first()
+    return None if row is None else Product.from_row(row)
+
+
+EQ, LIKE, IN = "eq", "like", "in"
+FILTER_OPERATORS = (EQ, LIKE, IN)
+# What a filter may name, and the column it reads; `manufacturer_part_num` is PXM's alias.
+FILTER_ATTRIBUTES = {
+    **{name: name for name in ("id", "sku", "slug", "name", "description", "external_ref")},
+    **{name: name for name in ("upc_ean", "mpn", "commodity_type", "status", "tags")},
+    "manufacturer_part_num": "mpn",
+}
+_QUOTE = '"'
+
+
+@dataclass(frozen=True)
+class ProductFilter:
+    """One term of a filter: `operator(attribute,values...)`, attribute as a column name."""
+
+    operator: str
+    attribute: str
+    values: tuple[str, ...]
+
+
+def parse_filter(text: str) -> list[ProductFilter]:
+    """The terms of `eq(sku,abc):like(name,*shoe*)`, all of which must hold."""
+    if not text.strip():
+        raise InvalidFilter("the filter is empty; write terms like eq(sku,abc):like(name,*shoe*)")
+    terms = []
+    position = 0
+    while True:
+        term, position = _parse_term(text, position)
+        terms.append(term)
+        if position == len(text):
+            return terms
+        if text[position] != ":":
+            raise InvalidFilter(
+                f"malformed filter at character {position + 1}: join terms with ':'"
+            )
+        position += 1
+
+
+def _parse_term(text: str, start: int) -> tuple[ProductFilter, int]:
+    opening = text.find("(", start)
+    if opening == -1:
+        raise InvalidFilter(
+            f"malformed filter at character {start + 1}: expected operator(attribute,value)"
+        )
+    operator = text[start:opening].strip()
+    if operator not in FILTER_OPERATORS:
+        raise InvalidFilter(f"unknown filter operator {operator!r}; use eq, like or in")
+    comma = text.find(",", opening)
+    closing = text.find(")", opening)
+    if comma == -1 or (closing != -1 and closing < comma):
+        raise InvalidFilter(f"malformed filter: {operator}(...) needs an attribute and a value")
+    attribute = text[opening + 1 : comma].strip()
+    if attribute not in FILTER_ATTRIBUTES:
+        raise InvalidFilter(
+            f"unsupported filter attribute {attribute!r}; use one of "
+            + ", ".join(FILTER_ATTRIBUTES)
+        )
+    values: list[str] = []
+    position = comma
+    while text[position] == ",":
+        value, position = _parse_value(text, position + 1)
+        values.append(value)
+        if position == len(text):
+            raise InvalidFilter(f"malformed filter: {operator}({attribute},...) is missing ')'")
+    if operator != IN and len(values) != 1:
+        raise InvalidFilter(f"{operator} takes exactly one value; use in for several")
+    return ProductFilter(operator, FILTER_ATTRIBUTES[attribute], tuple(values)), position + 1
+
+
+def _parse_value(text: str, start: int) -> tuple[str, int]:
+    """One value and the position of the `,` or `)` after it; quoted values may hold anything."""
+    position = start
+    while position < len(text) and text[position] == " ":
+        position += 1
+    if position < len(text) and text[position] == _QUOTE:
+        chars: list[str] = []
+        position += 1
+        while position < len(text) and text[position] != _QUOTE:
+            if text[position] == "\\" and position + 1 < len(text):
+                position += 1
+            chars.append(text[position])
+            position += 1
+        if position == len(text):
+            raise InvalidFilter(
+                f"malformed filter: a quoted value at character {start + 1} never ends"
+            )
+        position += 1
+        while position < len(text) and text[position] == " ":
+            position += 1
+        if position < len(text) and text[position] not in ",)":
+            raise InvalidFilter(
+                f"malformed filter at character {position + 1}: "
+                "expected ',' or ')' after a quoted value"
+            )
+        return "".join(chars), position
+    end = position
+    while end < len(text) and text[end] not in ",)":
+        end += 1
+    value = text[position:end].strip()
+    if not value or _QUOTE in value:
+        raise InvalidFilter(
+            f"malformed filter at character {start + 1}: expected a value "
+            '(quote it with " if it holds a comma, a parenthesis or a quote)'
+        )
+    return value, end
+
+
+def like_pattern(value: str) -> str:
+    """A SQL LIKE pattern (escape `\\`) for a filter value: `*` is the wildcard, else contains."""
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if "*" not in value:
+        return f"%{escaped}%"
+    return escaped.replace("*", "%")
+
+
+def list_products(
+    connection: Connection,
+    store_id: str,
+    *,
+    filters: Sequence[ProductFilter] = (),
+    limit: int,
+    offset: int,
+) -> tuple[list[Product], int]:
+    """One page of the store's products, newest first, and how many match in all."""
+    conditions = [products.c.store_id == store_id]
+    conditions.extend(build_condition(term, connection.dialect.name) for term in filters)
+    # Newest first; ties (a whole import shares one created_at) by id, descending so that
+    # the (store_id, created_at, id) index serves the order read backwards.
+    page = connection.execute(
+        select(products)
+        .where(*conditions)
+        .order_by(products.c.created_at.desc(), products.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).mappings()
+    rows = [Product.from_row(row) for row in page]
+    total = connection.execute(
+        select(func.count()).select_from(products).where(*conditions)
+    ).scalar_one()
+    return rows, total
+
+
+def build_condition(product_filter: ProductFilter, dialect: str) -> ColumnElement[bool]:
+    """The SQL condition of one filter term; every value is a bound parameter."""
+    attribute, values = product_filter.attribute, product_filter.values
+    if attribute == "tags":
+        return _tags_condition(product_filter, dialect)
+    column = products.c[attribute]
+    if product_filter.operator == LIKE:
+        # Case-insensitive on both databases (SQLite's LIKE already is for ASCII).
+        return column.ilike(like_pattern(values[0]), escape="\\")
+    if len(values) == 1:
+        return column == values[0]
+    return column.in_(values)
+
+
+def _tags_condition(product_filter: ProductFilter, dialect: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        # Rows written as JSON `null` are not arrays, and would make the function fail.
+        tags = case(
+            (func.jsonb_typeof(products.c.tags) == "array", products.c.tags),
+            else_=func.jsonb_build_array(),
+        )
+        elements = func.jsonb_array_elements_text(tags).table_valued("value")
+    else:
+        elements = func.json_each(products.c.tags).table_valued("value")
+    tag = elements.c.value
+    if product_filter.operator == LIKE:
+        matches = tag.ilike(like_pattern(product_filter.values[0]), escape="\\")
+    else:
+        matches = tag.in_(product_filter.values)
+    return exists(select(1).select_from(elements).where(matches))
+
+
+def find_products_by(
+    connection: Connection, store_id: str, attribute: str, values: Collection[str]
+) -> list[Product]:
+    """The store's products whose `attribute` is one of `values`, in one query per batch."""
+    found: list[Product] = []
+    for condition in _batched_conditions(connection, attribute, values):
+        result = connection.execute(
+            select(products).where(products.c.store_id == store_id, condition)
+        ).mappings()
+        found.extend(Product.from_row(row) for row in result)
+    return found
+
+
+def find_product_ids_by(
+    connection: Connection, store_id: str, attribute: str, values: Collection[str]
+) -> dict[str, str]:
+    """Which product of the store holds each of `values` in `attribute`: value -> id."""
+    column = products.c[attribute]
+    holders: dict[str, str] = {}
+    for condition in _batched_conditions(connection, attribute, values):
+        result = connection.execute(
+            select(column, products.c.id).where(products.c.store_id == store_id, condition)
+        )
+        holders.update((value, product_id) for value, product_id in result)
+    return holders
+
+
+def _batched_conditions(
+    connection: Connection, attribute: str, values: Collection[str]
+) -> Iterator[ColumnElement[bool]]:
+    column = products.c[attribute]
+    ordered = list(values)
+    if connection.dialect.name == "postgresql":
+        for start in range(0, len(ordered), POSTGRES_LOOKUP_BATCH):
+            batch = ordered[start : start + POSTGRES_LOOKUP_BATCH]
+            yield column == any_(bindparam("values", batch, type_=ARRAY(String())))
+        return
+    for start in range(0, len(ordered), SQLITE_LOOKUP_BATCH):
+        yield column.in_(ordered[start : start + SQLITE_LOOKUP_BATCH])
+
+
+def store_has_products(connection: Connection, store_id: str) -> bool:
+    first = select(products.c.id).where(products.c.store_id == store_id).limit(1)
+    return connection.execute(first).first() is not None
+
+
+def insert_products(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert new products, each a mapping of `PRODUCT_COLUMNS` (a missing column is NULL).
+
+    Straight through the driver, the fastest path measured on 50,000 rows: COPY on PostgreSQL
+    (2.5x faster than a Core executemany) and executemany over a generator on SQLite (2x
+    faster, as Core processes each row's parameters in Python, and no list of rows is built).
+    """
+    if not rows:
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    columns = ", ".join(PRODUCT_COLUMNS)
+    try:
+        if connection.dialect.name == "postgresql":
+            statement = f"COPY products ({columns}) FROM STDIN"
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                for values in _plain_rows(rows, _naive_utc):
+                    copy.write_row(values)
+        else:
+            # Column names are this module's constants; every value is bound.
+            placeholders = ", ".join("?" for _ in PRODUCT_COLUMNS)
+            statement = f"INSERT INTO products ({columns}) VALUES ({placeholders})"  # noqa: S608
+            driver.executemany(statement, _plain_rows(rows, _stored_datetime(connection)))
+    except connection.dialect.loaded_dbapi.IntegrityError as error:
+        # Raised by the driver itself: give callers the error Core would have raised.
+        raise IntegrityError(statement, None, error) from error
+
+
+def _stored_datetime(connection: Connection) -> Callable[[datetime], Any]:
+    """The column type's own conversion, so the text is exactly what Core would store."""
+    dialect = connection.dialect
+    convert = products.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
+    return convert or _unchanged
+
+
+def _plain_rows(
+    rows: Sequence[Mapping[str, Any]], store_datetime: Callable[[datetime], Any]
+) -> Iterator[tuple[Any, ...]]:
+    """Rows as driver values: JSON as text (None stays NULL), datetimes as the column keeps them."""
+    dumps = json.dumps
+    json_positions = [i for i, name in enumerate(PRODUCT_COLUMNS) if name in _JSON_COLUMNS]
+    datetime_positions = [i for i, name in enumerate(PRODUCT_COLUMNS) if name in _DATETIME_COLUMNS]
+    # An import gives every new row the same timestamp: convert it once.
+    converted: dict[datetime, Any] = {}
+    for row in rows:
+        values: list[Any] = [row.get(name) for name in PRODUCT_COLUMNS]
+        for position in json_positions:
+            if values[position] is not None:
+                values[position] = dumps(values[position])
+        for position in datetime_positions:
+            moment = values[position]
+            if moment not in converted:
+                converted[moment] = store_datetime(moment)
+            values[position] = converted[moment]
+        yield tuple(values)
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _unchanged(moment: datetime) -> datetime:
+    return moment
+
+
+def update_products(
+    connection: Connection, store_id: str, changes: Sequence[Mapping[str, Any]]
+) -> None:
+    """Apply changes, each `{"id": ..., column: new value, ...}`, one executemany per shape."""
+    by_shape: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for change in changes:
+        shape = tuple(sorted(name for name in change if name != "id"))
+        by_shape.setdefault(shape, []).append(change)
+    for shape, group in by_shape.items():
+        if not shape:
+            continue
+        # Parameters are prefixed so they never collide with the column names Core reserves.
+        statement = (
+            update(products)
+            .where(products.c.store_id == store_id, products.c.id == bindparam("p_id"))
+            .values({name: _update_parameter(name) for name in shape})
+        )
+        connection.execute(
+            statement, [{f"p_{name}": value for name, value in change.items()} for change in group]
+        )
+
+
+def _update_parameter(name: str) -> Any:
+    if name in _JSON_COLUMNS:
+        return bindparam(f"p_{name}", type_=_NULLABLE_JSON)
+    return bindparam(f"p_{name}", type_=products.c[name].type)
