@@ -17,7 +17,7 @@ from pxm_jobs.catalog.products import (
     get_product,
     insert_products,
     list_products,
-    parse_filter,
+    parse_product_filter,
     store_has_products,
     update_products,
 )
@@ -83,7 +83,7 @@ def names(found: list[Product]) -> list[str]:
 def search(engine: Engine, store_id: str, filter_text: str) -> list[str]:
     with read_transaction(engine) as connection:
         found, total = list_products(
-            connection, store_id, filters=parse_filter(filter_text), limit=100, offset=0
+            connection, store_id, filters=parse_product_filter(filter_text), limit=100, offset=0
         )
     assert total == len(found)
     return names(found)

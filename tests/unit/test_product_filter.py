@@ -7,36 +7,39 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pxm_jobs.catalog.errors import InvalidFilter
-from pxm_jobs.catalog.products import ProductFilter, like_pattern, parse_filter
+from pxm_jobs.catalog.filters import FilterTerm
+from pxm_jobs.catalog.products import like_pattern, parse_product_filter
 
 
 def test_one_term() -> None:
-    assert parse_filter("eq(sku,abc)") == [ProductFilter("eq", "sku", ("abc",))]
+    assert parse_product_filter("eq(sku,abc)") == [FilterTerm("eq", "sku", ("abc",))]
 
 
 def test_terms_joined_with_colons_all_apply() -> None:
-    assert parse_filter("eq(sku,abc):like(name,*shoe*):in(status,draft,live)") == [
-        ProductFilter("eq", "sku", ("abc",)),
-        ProductFilter("like", "name", ("*shoe*",)),
-        ProductFilter("in", "status", ("draft", "live")),
+    assert parse_product_filter("eq(sku,abc):like(name,*shoe*):in(status,draft,live)") == [
+        FilterTerm("eq", "sku", ("abc",)),
+        FilterTerm("like", "name", ("*shoe*",)),
+        FilterTerm("in", "status", ("draft", "live")),
     ]
 
 
 def test_the_manufacturer_part_number_alias_reads_mpn() -> None:
-    assert parse_filter("eq(manufacturer_part_num,M-1)") == [ProductFilter("eq", "mpn", ("M-1",))]
+    assert parse_product_filter("eq(manufacturer_part_num,M-1)") == [
+        FilterTerm("eq", "mpn", ("M-1",))
+    ]
 
 
 def test_unquoted_values_are_trimmed_and_may_hold_colons() -> None:
-    assert parse_filter("eq( name , Blue Shoe ):eq(sku,a:b)") == [
-        ProductFilter("eq", "name", ("Blue Shoe",)),
-        ProductFilter("eq", "sku", ("a:b",)),
+    assert parse_product_filter("eq( name , Blue Shoe ):eq(sku,a:b)") == [
+        FilterTerm("eq", "name", ("Blue Shoe",)),
+        FilterTerm("eq", "sku", ("a:b",)),
     ]
 
 
 def test_quoted_values_hold_commas_parentheses_colons_and_escaped_quotes() -> None:
-    assert parse_filter(r'eq(name,"a, (b): \"c\" \\ d"):in(sku,"x,y", z)') == [
-        ProductFilter("eq", "name", ('a, (b): "c" \\ d',)),
-        ProductFilter("in", "sku", ("x,y", "z")),
+    assert parse_product_filter(r'eq(name,"a, (b): \"c\" \\ d"):in(sku,"x,y", z)') == [
+        FilterTerm("eq", "name", ('a, (b): "c" \\ d',)),
+        FilterTerm("in", "sku", ("x,y", "z")),
     ]
 
 
@@ -62,7 +65,7 @@ def test_quoted_values_hold_commas_parentheses_colons_and_escaped_quotes() -> No
 )
 def test_a_bad_filter_names_its_problem(text: str, named: str) -> None:
     with pytest.raises(InvalidFilter) as raised:
-        parse_filter(text)
+        parse_product_filter(text)
     assert named in raised.value.detail
 
 
@@ -85,4 +88,4 @@ values = st.text(st.characters(exclude_categories=["Cs"]), min_size=1)
 @given(values)
 def test_any_value_quoted_round_trips(value: str) -> None:
     quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    assert parse_filter(f"eq(name,{quoted})") == [ProductFilter("eq", "name", (value,))]
+    assert parse_product_filter(f"eq(name,{quoted})") == [FilterTerm("eq", "name", (value,))]

@@ -18,7 +18,7 @@ from pxm_jobs.api.pagination import PageDep, list_document
 from pxm_jobs.api.product_rendering import render_product
 from pxm_jobs.api.request_id import request_id_of
 from pxm_jobs.catalog.errors import CatalogError, ImportFileTooLarge, InvalidFilter
-from pxm_jobs.catalog.products import get_product, list_products, parse_filter
+from pxm_jobs.catalog.products import get_product, list_products, parse_product_filter
 from pxm_jobs.catalog.upload_check import ImportFileChecker
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
@@ -41,7 +41,7 @@ def list_store_products(
     filter: str | None = None,
 ) -> dict[str, Any]:
     try:
-        filters = parse_filter(filter) if filter else []
+        filters = parse_product_filter(filter) if filter else []
     except InvalidFilter as error:
         raise ApiError(400, error.detail) from None
     found, total = list_products(
@@ -120,15 +120,17 @@ def _store_and_queue(
             content_type="text/csv",
             chunks=checked_chunks(),
         )
-        checker.finish()
-        job_input = {"dry_run": True} if dry_run else {}
+        summary = checker.finish()
+        job_input: dict[str, Any] = {"rows": summary.rows}
+        if dry_run:
+            job_input["dry_run"] = True
         job = enqueue_job(
             connection,
             NewJob(
                 store_id=store_id,
                 type=JobType.PRODUCT_IMPORT,
                 input=job_input,
-                meta={},
+                meta={"dry_run": True} if dry_run else {},
                 request_id=request_id,
                 file_id=blob.id,
             ),

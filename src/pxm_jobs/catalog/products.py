@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from pxm_jobs.catalog.errors import InvalidFilter
+from pxm_jobs.catalog.filters import EQ, IN, LIKE, FilterTerm, parse_filter
 from pxm_jobs.store.tables import products
 
 # SQLite's limit on bound variables is the binding constraint there.
@@ -74,111 +74,17 @@ def get_product(connection: Connection, store_id: str, product_id: str) -> Produ
     return None if row is None else Product.from_row(row)
 
 
-EQ, LIKE, IN = "eq", "like", "in"
-FILTER_OPERATORS = (EQ, LIKE, IN)
-# What a filter may name, and the column it reads; `manufacturer_part_num` is PXM's alias.
-FILTER_ATTRIBUTES = {
+# What a product filter may name, and the column it reads; `manufacturer_part_num` is PXM's alias.
+PRODUCT_FILTER_ATTRIBUTES = {
     **{name: name for name in ("id", "sku", "slug", "name", "description", "external_ref")},
     **{name: name for name in ("upc_ean", "mpn", "commodity_type", "status", "tags")},
     "manufacturer_part_num": "mpn",
 }
-_QUOTE = '"'
 
 
-@dataclass(frozen=True)
-class ProductFilter:
-    """One term of a filter: `operator(attribute,values...)`, attribute as a column name."""
-
-    operator: str
-    attribute: str
-    values: tuple[str, ...]
-
-
-def parse_filter(text: str) -> list[ProductFilter]:
-    """The terms of `eq(sku,abc):like(name,*shoe*)`, all of which must hold."""
-    if not text.strip():
-        raise InvalidFilter("the filter is empty; write terms like eq(sku,abc):like(name,*shoe*)")
-    terms = []
-    position = 0
-    while True:
-        term, position = _parse_term(text, position)
-        terms.append(term)
-        if position == len(text):
-            return terms
-        if text[position] != ":":
-            raise InvalidFilter(
-                f"malformed filter at character {position + 1}: join terms with ':'"
-            )
-        position += 1
-
-
-def _parse_term(text: str, start: int) -> tuple[ProductFilter, int]:
-    opening = text.find("(", start)
-    if opening == -1:
-        raise InvalidFilter(
-            f"malformed filter at character {start + 1}: expected operator(attribute,value)"
-        )
-    operator = text[start:opening].strip()
-    if operator not in FILTER_OPERATORS:
-        raise InvalidFilter(f"unknown filter operator {operator!r}; use eq, like or in")
-    comma = text.find(",", opening)
-    closing = text.find(")", opening)
-    if comma == -1 or (closing != -1 and closing < comma):
-        raise InvalidFilter(f"malformed filter: {operator}(...) needs an attribute and a value")
-    attribute = text[opening + 1 : comma].strip()
-    if attribute not in FILTER_ATTRIBUTES:
-        raise InvalidFilter(
-            f"unsupported filter attribute {attribute!r}; use one of "
-            + ", ".join(FILTER_ATTRIBUTES)
-        )
-    values: list[str] = []
-    position = comma
-    while text[position] == ",":
-        value, position = _parse_value(text, position + 1)
-        values.append(value)
-        if position == len(text):
-            raise InvalidFilter(f"malformed filter: {operator}({attribute},...) is missing ')'")
-    if operator != IN and len(values) != 1:
-        raise InvalidFilter(f"{operator} takes exactly one value; use in for several")
-    return ProductFilter(operator, FILTER_ATTRIBUTES[attribute], tuple(values)), position + 1
-
-
-def _parse_value(text: str, start: int) -> tuple[str, int]:
-    """One value and the position of the `,` or `)` after it; quoted values may hold anything."""
-    position = start
-    while position < len(text) and text[position] == " ":
-        position += 1
-    if position < len(text) and text[position] == _QUOTE:
-        chars: list[str] = []
-        position += 1
-        while position < len(text) and text[position] != _QUOTE:
-            if text[position] == "\\" and position + 1 < len(text):
-                position += 1
-            chars.append(text[position])
-            position += 1
-        if position == len(text):
-            raise InvalidFilter(
-                f"malformed filter: a quoted value at character {start + 1} never ends"
-            )
-        position += 1
-        while position < len(text) and text[position] == " ":
-            position += 1
-        if position < len(text) and text[position] not in ",)":
-            raise InvalidFilter(
-                f"malformed filter at character {position + 1}: "
-                "expected ',' or ')' after a quoted value"
-            )
-        return "".join(chars), position
-    end = position
-    while end < len(text) and text[end] not in ",)":
-        end += 1
-    value = text[position:end].strip()
-    if not value or _QUOTE in value:
-        raise InvalidFilter(
-            f"malformed filter at character {start + 1}: expected a value "
-            '(quote it with " if it holds a comma, a parenthesis or a quote)'
-        )
-    return value, end
+def parse_product_filter(text: str) -> list[FilterTerm]:
+    """The terms of a product filter such as `eq(sku,abc):like(name,*shoe*)`."""
+    return parse_filter(text, attributes=PRODUCT_FILTER_ATTRIBUTES, operators=(EQ, LIKE, IN))
 
 
 def like_pattern(value: str) -> str:
@@ -193,7 +99,7 @@ def list_products(
     connection: Connection,
     store_id: str,
     *,
-    filters: Sequence[ProductFilter] = (),
+    filters: Sequence[FilterTerm] = (),
     limit: int,
     offset: int,
 ) -> tuple[list[Product], int]:
@@ -216,7 +122,7 @@ def list_products(
     return rows, total
 
 
-def build_condition(product_filter: ProductFilter, dialect: str) -> ColumnElement[bool]:
+def build_condition(product_filter: FilterTerm, dialect: str) -> ColumnElement[bool]:
     """The SQL condition of one filter term; every value is a bound parameter."""
     attribute, values = product_filter.attribute, product_filter.values
     if attribute == "tags":
@@ -230,7 +136,7 @@ def build_condition(product_filter: ProductFilter, dialect: str) -> ColumnElemen
     return column.in_(values)
 
 
-def _tags_condition(product_filter: ProductFilter, dialect: str) -> ColumnElement[bool]:
+def _tags_condition(product_filter: FilterTerm, dialect: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
         # Rows written as JSON `null` are not arrays, and would make the function fail.
         tags = case(
