@@ -21,7 +21,7 @@ from tests.acceptance.service import (
 )
 
 GENERATOR = Path(__file__).resolve().parents[3] / "shared" / "data" / "gen_products_csv.py"
-BIG_ROWS = 20_000
+BIG_ROWS = 49_999
 
 
 def generated_csv(rows: int, prefix: str) -> bytes:

@@ -14,8 +14,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select, text
 
+from pxm_jobs.clock import utc_now
 from pxm_jobs.queue.models import JobStatus
-from pxm_jobs.store.engine import read_transaction
+from pxm_jobs.queue.transitions import CancelOutcome, cancel_job
+from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import job_errors, jobs
 from tests.factories import make_stores, queue_jobs
 from tests.workload import RECORD_JOB, create_run_log
@@ -58,10 +60,18 @@ def test_killed_and_paused_workers_lose_no_job_and_break_no_rule(
     workers = [start_worker(database_url) for _ in range(WORKERS)]
     kills = pauses = 0
     rng = random.Random(7)
+    cancelled: set[str] = set()
+    cancellable = [job for store_jobs in queued.values() for job in store_jobs]
     deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
     try:
         while unfinished(engine) and time.monotonic() < deadline:
             time.sleep(rng.uniform(0.1, 0.4))
+            # Cancels race the workers' claims: whichever wins, the job runs or it does not.
+            for job in rng.sample(cancellable, 3):
+                with write_transaction(engine) as connection:
+                    outcome = cancel_job(connection, job.store_id, job.id, utc_now()).outcome
+                if outcome is CancelOutcome.CANCELLED:
+                    cancelled.add(job.id)
             victim = rng.randrange(len(workers))
             if rng.random() < 0.7:
                 workers[victim].send_signal(signal.SIGKILL)
@@ -93,6 +103,11 @@ def test_killed_and_paused_workers_lose_no_job_and_break_no_rule(
         failure_codes = set(connection.execute(select(job_errors.c.code)).scalars())
     succeeded = {job_id for job_id, status in outcomes.items() if status == JobStatus.SUCCESS}
     assert {run.job_id for run in runs} == succeeded, "effects and success must commit together"
+    assert cancelled, "no cancel won a race; the test proved nothing about cancels"
+    assert not cancelled & succeeded, "a cancelled job ran"
+    assert {job_id for job_id, status in outcomes.items() if status == JobStatus.CANCELLED} == (
+        cancelled
+    )
     assert failure_codes <= {"worker_lost"}
     by_store: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
     for run in runs:
