@@ -199,7 +199,10 @@ class Worker:
         for job in running:
             with write_transaction(self.engine) as connection:
                 renewed = extend_lease(connection, job, utc_now(), self.settings.job_lease_seconds)
-            if not renewed:
+            with self._running_lock:
+                # A job that finished since the snapshot has no lease to renew.
+                still_running = job.id in self._running
+            if not renewed and still_running:
                 logger.warning("job %s: lease lost; it will not be allowed to finish", job.id)
 
     def recover_expired(self) -> int:
