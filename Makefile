@@ -26,6 +26,9 @@ check: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
+stress: $(STAMP)
+	PXM_STRESS=1 $(BIN)/pytest -q -s tests/integration/test_worker_processes.py
+
 bench: $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m benchmarks
 

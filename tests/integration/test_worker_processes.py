@@ -1,4 +1,7 @@
-"""Worker processes killed and paused at random while they drain many stores' lines."""
+"""Worker processes killed and paused at random while they drain many stores' lines.
+
+`make stress` runs the same test at a larger scale (PXM_STRESS=1) and prints its counts.
+"""
 
 from __future__ import annotations
 
@@ -23,11 +26,15 @@ from tests.factories import make_stores, queue_jobs
 from tests.workload import RECORD_JOB, create_run_log
 
 ROOT = Path(__file__).resolve().parents[2]
-STORES = 5
-JOBS_PER_STORE = 16
-WORKERS = 3
+STRESS = os.environ.get("PXM_STRESS") == "1"
+STORES = 20 if STRESS else 5
+JOBS_PER_STORE = 100 if STRESS else 16
+WORKERS = 4 if STRESS else 3
+FAULTS = 40 if STRESS else 8
+# Long enough runs that faults land while jobs are in flight.
+MAX_JOB_SECONDS = 0.05 if STRESS else 0.15
 LEASE_SECONDS = 1.0
-DRAIN_TIMEOUT_SECONDS = 120
+DRAIN_TIMEOUT_SECONDS = 900 if STRESS else 120
 
 
 def start_worker(database_url: str) -> subprocess.Popen[bytes]:
@@ -54,13 +61,20 @@ def test_killed_and_paused_workers_lose_no_job_and_break_no_rule(
     create_run_log(engine)
     store_ids = make_stores(engine, STORES)
     queued = {
-        store_id: queue_jobs(engine, store_id, JOBS_PER_STORE, job_type=RECORD_JOB)
+        store_id: queue_jobs(
+            engine,
+            store_id,
+            JOBS_PER_STORE,
+            job_type=RECORD_JOB,
+            payload={"max_sleep": MAX_JOB_SECONDS},
+        )
         for store_id in store_ids
     }
     workers = [start_worker(database_url) for _ in range(WORKERS)]
     kills = pauses = 0
     rng = random.Random(7)
     cancelled: set[str] = set()
+    cancel_attempts = 0
     cancellable = [job for store_jobs in queued.values() for job in store_jobs]
     deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
     try:
@@ -68,6 +82,7 @@ def test_killed_and_paused_workers_lose_no_job_and_break_no_rule(
             time.sleep(rng.uniform(0.1, 0.4))
             # Cancels race the workers' claims: whichever wins, the job runs or it does not.
             for job in rng.sample(cancellable, 3):
+                cancel_attempts += 1
                 with write_transaction(engine) as connection:
                     outcome = cancel_job(connection, job.store_id, job.id, utc_now()).outcome
                 if outcome is CancelOutcome.CANCELLED:
@@ -84,7 +99,7 @@ def test_killed_and_paused_workers_lose_no_job_and_break_no_rule(
                 time.sleep(LEASE_SECONDS * 1.5)
                 workers[victim].send_signal(signal.SIGCONT)
                 pauses += 1
-            if kills + pauses >= 8:
+            if kills + pauses >= FAULTS:
                 break
         while unfinished(engine) and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -118,3 +133,8 @@ def test_killed_and_paused_workers_lose_no_job_and_break_no_rule(
             assert before[1] <= after[0], "two jobs of one store overlapped"
         order = [job.id for job in queued[store_id] if job.id in succeeded]
         assert [run[2] for run in store_runs] == order, "creation order broken"
+    print(
+        f"\nstress {engine.dialect.name}: {len(outcomes)} jobs over {STORES} stores, "
+        f"{len(succeeded)} succeeded, {len(cancelled)} cancelled in {cancel_attempts} "
+        f"cancel races, {kills} workers killed, {pauses} paused past their lease, violations 0"
+    )
