@@ -120,16 +120,15 @@ def record_progress(connection: Connection, job: Job, processed: int, total: int
     )
 
 
-def finish_job(connection: Connection, job: Job, meta: Mapping[str, Any], now: datetime) -> Job:
-    """Mark a started job `success`, in the transaction that holds its effects.
-
-    Raises LeaseLost when the lease is gone, so the caller rolls the effects back.
-    """
+def _end_job(
+    connection: Connection, job: Job, status: JobStatus, meta: Mapping[str, Any], now: datetime
+) -> Job | None:
+    """Move a started job to a terminal status if this worker still holds its lease."""
     row = connection.execute(
         update(jobs)
         .where(_holds_lease(job))
         .values(
-            status=JobStatus.SUCCESS,
+            status=status,
             completed_at=now,
             updated_at=now,
             lease_expires_at=None,
@@ -137,9 +136,18 @@ def finish_job(connection: Connection, job: Job, meta: Mapping[str, Any], now: d
         )
         .returning(*jobs.c)
     ).first()
-    if row is None:
+    return Job.from_row(row) if row is not None else None
+
+
+def finish_job(connection: Connection, job: Job, meta: Mapping[str, Any], now: datetime) -> Job:
+    """Mark a started job `success`, in the transaction that holds its effects.
+
+    Raises LeaseLost when the lease is gone, so the caller rolls the effects back.
+    """
+    finished = _end_job(connection, job, JobStatus.SUCCESS, meta, now)
+    if finished is None:
         raise LeaseLost(job.id)
-    return Job.from_row(row)
+    return finished
 
 
 def fail_job(
@@ -150,22 +158,10 @@ def fail_job(
     now: datetime,
 ) -> Job | None:
     """Mark a started job `failed` and record why; None if the lease was lost meanwhile."""
-    row = connection.execute(
-        update(jobs)
-        .where(_holds_lease(job))
-        .values(
-            status=JobStatus.FAILED,
-            completed_at=now,
-            updated_at=now,
-            lease_expires_at=None,
-            meta={**job.meta, **meta},
-        )
-        .returning(*jobs.c)
-    ).first()
-    if row is None:
-        return None
-    add_job_errors(connection, job.seq, errors)
-    return Job.from_row(row)
+    failed = _end_job(connection, job, JobStatus.FAILED, meta, now)
+    if failed is not None:
+        add_job_errors(connection, job.seq, errors)
+    return failed
 
 
 def add_job_errors(connection: Connection, job_seq: int, errors: Sequence[JobErrorDetail]) -> None:
