@@ -28,17 +28,17 @@ from benchmarks.harness import DATABASES, fresh_engine
 from pxm_jobs.clock import utc_now
 from pxm_jobs.store.engine import write_transaction
 from tests.acceptance.service import (
+    CLIENT_ID,
+    CLIENT_SECRET,
     Client,
+    bootstrapped_environment,
     free_port,
     running,
-    service_environment,
     wait_until_serving,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATOR = ROOT.parent / "shared" / "data" / "gen_products_csv.py"
-CLIENT_ID = "bench-client"
-CLIENT_SECRET = "bench-secret-0123456789"
 TARGET_RATIO = 2.5
 MEMORY_TARGET_MB = 300
 
@@ -136,13 +136,7 @@ def measure_floor(engine: Engine, content: bytes) -> float:
 def serving(engine: Engine) -> Iterator[tuple[Client, int]]:
     port = free_port()
     url = engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
-    environment = service_environment(
-        url,
-        PXM_PORT=str(port),
-        PXM_BOOTSTRAP_CLIENT_ID=CLIENT_ID,
-        PXM_BOOTSTRAP_CLIENT_SECRET=CLIENT_SECRET,
-        PXM_WORKER_POLL_SECONDS="0.05",
-    )
+    environment = bootstrapped_environment(url, port, PXM_WORKER_POLL_SECONDS="0.05")
     with (
         tempfile.TemporaryDirectory() as directory,
         running(["serve"], environment, Path(directory)) as process,

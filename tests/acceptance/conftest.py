@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from tests.acceptance.service import (
+    CLIENT_ID,
+    CLIENT_SECRET,
     Client,
+    bootstrapped_environment,
     free_port,
     running,
     service_environment,
     wait_until_serving,
 )
-
-CLIENT_ID = "acceptance-client"
-CLIENT_SECRET = "acceptance-secret-0123456789"
 
 
 @dataclass
@@ -33,12 +33,7 @@ class Service:
 
 def start_service(database_url: str, directory: Path, *arguments: str) -> Iterator[Service]:
     port = free_port()
-    environment = service_environment(
-        database_url,
-        PXM_PORT=str(port),
-        PXM_BOOTSTRAP_CLIENT_ID=CLIENT_ID,
-        PXM_BOOTSTRAP_CLIENT_SECRET=CLIENT_SECRET,
-    )
+    environment = bootstrapped_environment(database_url, port)
     base_url = f"http://127.0.0.1:{port}"
     with running(["serve", *arguments], environment, directory) as process:
         wait_until_serving(base_url, process)

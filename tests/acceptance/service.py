@@ -17,6 +17,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_SECONDS = 30
+CLIENT_ID = "acceptance-client"
+CLIENT_SECRET = "acceptance-secret-0123456789"
 
 
 def free_port() -> int:
@@ -33,6 +35,17 @@ def service_environment(database_url: str, **extra: str) -> dict[str, str]:
         "PXM_WORKER_POLL_SECONDS": "0.2",
         **extra,
     }
+
+
+def bootstrapped_environment(database_url: str, port: int, **extra: str) -> dict[str, str]:
+    """The environment of a service on `port` whose store has the test keys."""
+    return service_environment(
+        database_url,
+        PXM_PORT=str(port),
+        PXM_BOOTSTRAP_CLIENT_ID=CLIENT_ID,
+        PXM_BOOTSTRAP_CLIENT_SECRET=CLIENT_SECRET,
+        **extra,
+    )
 
 
 @contextmanager

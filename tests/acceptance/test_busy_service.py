@@ -11,12 +11,14 @@ from pathlib import Path
 
 import httpx
 
-from tests.acceptance.conftest import CLIENT_ID, CLIENT_SECRET, Service
+from tests.acceptance.conftest import Service
 from tests.acceptance.service import (
+    CLIENT_ID,
+    CLIENT_SECRET,
     Client,
+    bootstrapped_environment,
     free_port,
     running,
-    service_environment,
     wait_until_serving,
 )
 
@@ -63,12 +65,7 @@ def test_requests_succeed_while_a_large_import_writes(service: Service) -> None:
 
 def test_sigterm_lets_the_running_import_finish(database_url: str, tmp_path: Path) -> None:
     port = free_port()
-    environment = service_environment(
-        database_url,
-        PXM_PORT=str(port),
-        PXM_BOOTSTRAP_CLIENT_ID=CLIENT_ID,
-        PXM_BOOTSTRAP_CLIENT_SECRET=CLIENT_SECRET,
-    )
+    environment = bootstrapped_environment(database_url, port)
     base_url = f"http://127.0.0.1:{port}"
     with running(["serve"], environment, tmp_path) as process:
         wait_until_serving(base_url, process)
