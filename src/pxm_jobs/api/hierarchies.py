@@ -1,0 +1,146 @@
+"""Hierarchies: create, read, change and delete them, list their top nodes, queue copies."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import Connection
+
+from pxm_jobs.api.deps import ReadConnectionDep, StoreIdDep, WriteConnectionDep
+from pxm_jobs.api.errors import ApiError, not_found
+from pxm_jobs.api.hierarchy_errors import catalog_errors_as_http
+from pxm_jobs.api.hierarchy_rendering import render_hierarchy, render_node
+from pxm_jobs.api.hierarchy_schemas import HierarchyCreate, HierarchyDuplicate, HierarchyUpdate
+from pxm_jobs.api.ids import require_uuid
+from pxm_jobs.api.jobs import job_document
+from pxm_jobs.api.pagination import PageDep, list_document
+from pxm_jobs.api.request_id import request_id_of
+from pxm_jobs.catalog.hierarchies import (
+    Hierarchy,
+    create_hierarchy,
+    delete_hierarchy,
+    get_hierarchy,
+    list_hierarchies,
+    update_hierarchy,
+)
+from pxm_jobs.catalog.hierarchy_copy import CopyRequest, check_copy_changes
+from pxm_jobs.catalog.nodes import list_children
+from pxm_jobs.clock import utc_now
+from pxm_jobs.queue.models import JobType
+from pxm_jobs.queue.transitions import NewJob, enqueue_job
+
+router = APIRouter(tags=["hierarchies"])
+
+
+def find_hierarchy(connection: Connection, store_id: str, hierarchy_id: str) -> Hierarchy:
+    """The store's hierarchy named in the path, or the 404 an unknown or foreign id gets."""
+    hierarchy = get_hierarchy(connection, store_id, require_uuid(hierarchy_id, "hierarchy"))
+    if hierarchy is None:
+        raise not_found("hierarchy")
+    return hierarchy
+
+
+def refuse_other_id(body_id: str | None, path_id: str) -> None:
+    if body_id is not None and body_id != path_id:
+        raise ApiError(
+            422,
+            f"data.id {body_id!r} does not match the id in the path; leave it out or make "
+            "them equal",
+            title="Failed Validation",
+            meta={"field": "data.id"},
+        )
+
+
+@router.get("")
+def list_store_hierarchies(
+    request: Request, store_id: StoreIdDep, connection: ReadConnectionDep, page: PageDep
+) -> dict[str, Any]:
+    found, total = list_hierarchies(connection, store_id, limit=page.limit, offset=page.offset)
+    return list_document(request, [render_hierarchy(item) for item in found], total, page)
+
+
+@router.post("", status_code=201)
+def create_store_hierarchy(
+    body: HierarchyCreate, store_id: StoreIdDep, connection: WriteConnectionDep
+) -> dict[str, Any]:
+    with catalog_errors_as_http():
+        hierarchy = create_hierarchy(connection, store_id, body.data.attributes.given(), utc_now())
+    return {"data": render_hierarchy(hierarchy)}
+
+
+@router.get("/{hierarchy_id}")
+def show_hierarchy(
+    hierarchy_id: str, store_id: StoreIdDep, connection: ReadConnectionDep
+) -> dict[str, Any]:
+    return {"data": render_hierarchy(find_hierarchy(connection, store_id, hierarchy_id))}
+
+
+@router.put("/{hierarchy_id}")
+def update_store_hierarchy(
+    hierarchy_id: str,
+    body: HierarchyUpdate,
+    store_id: StoreIdDep,
+    connection: WriteConnectionDep,
+) -> dict[str, Any]:
+    path_id = require_uuid(hierarchy_id, "hierarchy")
+    refuse_other_id(body.data.id, path_id)
+    with catalog_errors_as_http():
+        hierarchy = update_hierarchy(
+            connection, store_id, path_id, body.data.attributes.given(), utc_now()
+        )
+    return {"data": render_hierarchy(hierarchy)}
+
+
+@router.delete("/{hierarchy_id}", status_code=204, response_class=Response)
+def delete_store_hierarchy(
+    hierarchy_id: str, store_id: StoreIdDep, connection: WriteConnectionDep
+) -> Response:
+    with catalog_errors_as_http():
+        delete_hierarchy(connection, store_id, require_uuid(hierarchy_id, "hierarchy"))
+    return Response(status_code=204)
+
+
+@router.get("/{hierarchy_id}/children")
+def list_top_level_nodes(
+    request: Request,
+    hierarchy_id: str,
+    store_id: StoreIdDep,
+    connection: ReadConnectionDep,
+    page: PageDep,
+) -> dict[str, Any]:
+    hierarchy = find_hierarchy(connection, store_id, hierarchy_id)
+    found, total = list_children(
+        connection, store_id, hierarchy.id, None, limit=page.limit, offset=page.offset
+    )
+    return list_document(request, [render_node(node) for node in found], total, page)
+
+
+@router.post("/{hierarchy_id}/duplicate_job", status_code=201)
+def duplicate_store_hierarchy(
+    request: Request,
+    hierarchy_id: str,
+    store_id: StoreIdDep,
+    connection: WriteConnectionDep,
+    body: HierarchyDuplicate | None = None,
+) -> dict[str, Any]:
+    """Queue a `hierarchy-duplicate` job; the new hierarchy's id is chosen now and shown."""
+    source = find_hierarchy(connection, store_id, hierarchy_id)
+    attributes = body.data.attributes.given() if body is not None else {}
+    include_products = bool(attributes.pop("include_products", False))
+    with catalog_errors_as_http():
+        changes = check_copy_changes(attributes)
+    copy = CopyRequest(source.id, str(uuid.uuid4()), changes, include_products)
+    job = enqueue_job(
+        connection,
+        NewJob(
+            store_id=store_id,
+            type=JobType.HIERARCHY_DUPLICATE,
+            input=copy.to_job_input(),
+            meta={"copied_from": copy.source_id, "hierarchy_id": copy.new_id},
+            request_id=request_id_of(request),
+        ),
+        utc_now(),
+    )
+    return {"data": job_document(connection, job)}

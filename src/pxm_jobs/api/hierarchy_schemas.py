@@ -1,0 +1,151 @@
+"""Request bodies of the hierarchy, node and node-product endpoints, named by direction.
+
+They check shape and types (a wrong `type` or a malformed body is a 422 from the framework);
+the catalog checks the rules (names, slugs, parents, siblings).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from pxm_jobs.catalog.hierarchy_rules import SORT_ORDER_MAX, SORT_ORDER_MIN
+
+
+class LocalizedText(BaseModel):
+    name: str | None = None
+    description: str | None = None
+
+
+Locales = dict[str, LocalizedText]
+
+
+class _Fields(BaseModel):
+    def given(self) -> dict[str, Any]:
+        """The fields the caller sent, null ones included: a PUT changes only those."""
+        return self.model_dump(exclude_unset=True)
+
+
+# -- hierarchies -------------------------------------------------------------------------------
+
+
+class HierarchyAttributesCreate(_Fields):
+    name: str
+    description: str | None = None
+    slug: str | None = None
+    locales: Locales | None = None
+
+
+class HierarchyAttributesUpdate(_Fields):
+    name: str | None = None
+    description: str | None = None
+    slug: str | None = None
+    locales: Locales | None = None
+
+
+class HierarchyCreateData(BaseModel):
+    type: Literal["hierarchy"]
+    attributes: HierarchyAttributesCreate
+
+
+class HierarchyCreate(BaseModel):
+    data: HierarchyCreateData
+
+
+class HierarchyUpdateData(BaseModel):
+    type: Literal["hierarchy"]
+    id: str | None = None
+    attributes: HierarchyAttributesUpdate = Field(default_factory=HierarchyAttributesUpdate)
+
+
+class HierarchyUpdate(BaseModel):
+    data: HierarchyUpdateData
+
+
+class HierarchyDuplicateAttributes(_Fields):
+    name: str | None = None
+    description: str | None = None
+    include_products: bool = False
+
+
+class HierarchyDuplicateData(BaseModel):
+    type: Literal["hierarchy"]
+    attributes: HierarchyDuplicateAttributes = Field(default_factory=HierarchyDuplicateAttributes)
+
+
+class HierarchyDuplicate(BaseModel):
+    data: HierarchyDuplicateData
+
+
+# -- nodes -------------------------------------------------------------------------------------
+
+
+class NodeReference(BaseModel):
+    type: Literal["node"]
+    id: str
+
+
+class ParentRelationship(BaseModel):
+    data: NodeReference | None
+
+
+class NodeRelationships(BaseModel):
+    parent: ParentRelationship | None = None
+
+
+class NodeMeta(_Fields):
+    sort_order: int | None = Field(default=None, ge=SORT_ORDER_MIN, le=SORT_ORDER_MAX)
+
+
+class NodeAttributesCreate(_Fields):
+    name: str
+    description: str | None = None
+    slug: str | None = None
+    locales: Locales | None = None
+
+
+class NodeAttributesUpdate(_Fields):
+    name: str | None = None
+    description: str | None = None
+    slug: str | None = None
+    locales: Locales | None = None
+
+
+class NodeCreateData(BaseModel):
+    type: Literal["node"]
+    attributes: NodeAttributesCreate
+    relationships: NodeRelationships = Field(default_factory=NodeRelationships)
+    meta: NodeMeta = Field(default_factory=NodeMeta)
+
+
+class NodeCreate(BaseModel):
+    data: NodeCreateData
+
+
+class NodeUpdateData(BaseModel):
+    type: Literal["node"]
+    id: str | None = None
+    attributes: NodeAttributesUpdate = Field(default_factory=NodeAttributesUpdate)
+    relationships: NodeRelationships = Field(default_factory=NodeRelationships)
+    meta: NodeMeta = Field(default_factory=NodeMeta)
+
+
+class NodeUpdate(BaseModel):
+    data: NodeUpdateData
+
+
+class ParentUpdate(BaseModel):
+    data: NodeReference
+
+
+# -- node products -----------------------------------------------------------------------------
+
+
+class ProductReference(BaseModel):
+    type: Literal["product"]
+    id: str
+
+
+class ProductReferences(BaseModel):
+    data: list[ProductReference]

@@ -1,0 +1,103 @@
+"""A node's products: link and unlink them, list their ids or the products themselves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import Connection
+
+from pxm_jobs.api.deps import ReadConnectionDep, StoreIdDep, WriteConnectionDep
+from pxm_jobs.api.hierarchy_errors import catalog_errors_as_http
+from pxm_jobs.api.hierarchy_rendering import render_node
+from pxm_jobs.api.hierarchy_schemas import ProductReferences
+from pxm_jobs.api.nodes import NODE_PATH, require_node_ids
+from pxm_jobs.api.pagination import PageDep, list_document
+from pxm_jobs.api.product_rendering import render_product
+from pxm_jobs.catalog.node_products import (
+    link_products,
+    list_node_products,
+    list_product_ids,
+    unlink_products,
+)
+from pxm_jobs.catalog.nodes import require_node
+
+router = APIRouter(tags=["nodes"])
+
+RELATIONSHIP_PATH = NODE_PATH + "/relationships/products"
+
+
+def _node_document(
+    connection: Connection, store_id: str, hierarchy_id: str, node_id: str
+) -> dict[str, Any]:
+    return {"data": render_node(require_node(connection, store_id, hierarchy_id, node_id))}
+
+
+@router.post(RELATIONSHIP_PATH, status_code=201)
+def link_node_products(
+    hierarchy_id: str,
+    node_id: str,
+    body: ProductReferences,
+    store_id: StoreIdDep,
+    connection: WriteConnectionDep,
+) -> dict[str, Any]:
+    """Link every product named, or none if one is unknown; answers with the node."""
+    ids = require_node_ids(hierarchy_id, node_id)
+    with catalog_errors_as_http():
+        link_products(connection, store_id, *ids, [item.id for item in body.data])
+        return _node_document(connection, store_id, *ids)
+
+
+@router.delete(RELATIONSHIP_PATH)
+def unlink_node_products(
+    hierarchy_id: str,
+    node_id: str,
+    body: ProductReferences,
+    store_id: StoreIdDep,
+    connection: WriteConnectionDep,
+) -> dict[str, Any]:
+    ids = require_node_ids(hierarchy_id, node_id)
+    with catalog_errors_as_http():
+        unlink_products(connection, store_id, *ids, [item.id for item in body.data])
+        return _node_document(connection, store_id, *ids)
+
+
+@router.get(RELATIONSHIP_PATH)
+def list_node_product_ids(
+    request: Request,
+    hierarchy_id: str,
+    node_id: str,
+    store_id: StoreIdDep,
+    connection: ReadConnectionDep,
+    page: PageDep,
+) -> dict[str, Any]:
+    with catalog_errors_as_http():
+        found, total = list_product_ids(
+            connection,
+            store_id,
+            *require_node_ids(hierarchy_id, node_id),
+            limit=page.limit,
+            offset=page.offset,
+        )
+    data = [{"type": "product", "id": product_id} for product_id in found]
+    return list_document(request, data, total, page)
+
+
+@router.get(NODE_PATH + "/products")
+def list_products_of_node(
+    request: Request,
+    hierarchy_id: str,
+    node_id: str,
+    store_id: StoreIdDep,
+    connection: ReadConnectionDep,
+    page: PageDep,
+) -> dict[str, Any]:
+    with catalog_errors_as_http():
+        found, total = list_node_products(
+            connection,
+            store_id,
+            *require_node_ids(hierarchy_id, node_id),
+            limit=page.limit,
+            offset=page.offset,
+        )
+    return list_document(request, [render_product(product) for product in found], total, page)

@@ -1,0 +1,143 @@
+"""Which products a node holds, with SQLAlchemy Core; the caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy import Connection, delete, func, insert, select
+
+from pxm_jobs.catalog.hierarchies import lock_hierarchy
+from pxm_jobs.catalog.hierarchy_errors import UnknownProducts
+from pxm_jobs.catalog.nodes import require_node
+from pxm_jobs.catalog.products import Product
+from pxm_jobs.store.tables import node_products, products
+
+# Ids per IN list: well under SQLite's limit on bound variables.
+ID_BATCH = 500
+
+
+def _batches(ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(ids), ID_BATCH):
+        yield ids[start : start + ID_BATCH]
+
+
+def _distinct(ids: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+def link_products(
+    connection: Connection,
+    store_id: str,
+    hierarchy_id: str,
+    node_id: str,
+    product_ids: Sequence[str],
+) -> int:
+    """Link the node to these products of the store; how many links are new.
+
+    Every id must name a product of the store, or nothing is linked and UnknownProducts names
+    the missing ones. Linking a product already linked is not an error.
+    """
+    lock_hierarchy(connection, store_id, hierarchy_id)
+    require_node(connection, store_id, hierarchy_id, node_id)
+    wanted = _distinct(product_ids)
+    found: set[str] = set()
+    linked: set[str] = set()
+    for batch in _batches(wanted):
+        found.update(
+            connection.execute(
+                select(products.c.id).where(
+                    products.c.store_id == store_id, products.c.id.in_(batch)
+                )
+            ).scalars()
+        )
+        linked.update(
+            connection.execute(
+                select(node_products.c.product_id).where(
+                    node_products.c.node_id == node_id, node_products.c.product_id.in_(batch)
+                )
+            ).scalars()
+        )
+    missing = [product_id for product_id in wanted if product_id not in found]
+    if missing:
+        raise UnknownProducts(missing)
+    new = [product_id for product_id in wanted if product_id not in linked]
+    if new:
+        connection.execute(
+            insert(node_products),
+            [{"node_id": node_id, "product_id": product_id} for product_id in new],
+        )
+    return len(new)
+
+
+def unlink_products(
+    connection: Connection,
+    store_id: str,
+    hierarchy_id: str,
+    node_id: str,
+    product_ids: Sequence[str],
+) -> int:
+    """Remove the node's links to these products; ids it is not linked to are ignored."""
+    lock_hierarchy(connection, store_id, hierarchy_id)
+    require_node(connection, store_id, hierarchy_id, node_id)
+    removed = 0
+    for batch in _batches(_distinct(product_ids)):
+        result = connection.execute(
+            delete(node_products).where(
+                node_products.c.node_id == node_id, node_products.c.product_id.in_(batch)
+            )
+        )
+        removed += result.rowcount
+    return removed
+
+
+def list_product_ids(
+    connection: Connection,
+    store_id: str,
+    hierarchy_id: str,
+    node_id: str,
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[list[str], int]:
+    """One page of the ids of the node's products, in product id order, and how many."""
+    require_node(connection, store_id, hierarchy_id, node_id)
+    condition = node_products.c.node_id == node_id
+    page = connection.execute(
+        select(node_products.c.product_id)
+        .where(condition)
+        .order_by(node_products.c.product_id)
+        .limit(limit)
+        .offset(offset)
+    ).scalars()
+    found = list(page)
+    total = connection.execute(
+        select(func.count()).select_from(node_products).where(condition)
+    ).scalar_one()
+    return found, total
+
+
+def list_node_products(
+    connection: Connection,
+    store_id: str,
+    hierarchy_id: str,
+    node_id: str,
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[list[Product], int]:
+    """One page of the node's products, most recently updated first, and how many."""
+    require_node(connection, store_id, hierarchy_id, node_id)
+    linked = select(node_products.c.product_id).where(node_products.c.node_id == node_id)
+    conditions = [products.c.store_id == store_id, products.c.id.in_(linked)]
+    page = connection.execute(
+        select(products)
+        .where(*conditions)
+        .order_by(products.c.updated_at.desc(), products.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).mappings()
+    found = [Product.from_row(row) for row in page]
+    total = connection.execute(
+        select(func.count()).select_from(products).where(*conditions)
+    ).scalar_one()
+    return found, total
