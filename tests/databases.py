@@ -68,7 +68,13 @@ def copy_sqlite(template: Path, directory: Path) -> str:
 
 
 def empty_postgres(engine: Engine) -> None:
-    """Remove every row, so each test starts from the migrated, empty schema."""
+    """Remove every row and every table a test added, back to the migrated, empty schema."""
+    ours = {table.name for table in metadata.sorted_tables} | {"alembic_version"}
     names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
     with engine.begin() as connection:
+        present = connection.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        ).scalars()
+        for extra in sorted(set(present) - ours):
+            connection.execute(text(f'DROP TABLE "{extra}"'))
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
