@@ -100,3 +100,42 @@ def test_threads_never_overlap_a_store_and_keep_creation_order(engine: Engine) -
             assert before.ended <= after.began, "two jobs of one store overlapped"
         expected = [job.id for job in queued[store_id] if job.id not in cancelled]
         assert [run.job.id for run in store_runs] == expected, "creation order broken"
+
+
+def test_claims_racing_on_few_stores_never_collide(engine: Engine) -> None:
+    """A claim that locks a line just after another claim committed must see that start."""
+    store_ids = make_stores(engine, 2)
+    for store_id in store_ids:
+        queue_jobs(engine, store_id, 60)
+    collisions: list[BaseException] = []
+    finished: list[str] = []
+    start_together = threading.Barrier(8)
+
+    def claim_and_finish(worker_id: str) -> None:
+        start_together.wait()
+        idle_rounds = 0
+        while idle_rounds < 50:
+            try:
+                with write_transaction(engine) as connection:
+                    job = claim_next_job(
+                        connection, worker_id=worker_id, now=utc_now(), lease_seconds=30
+                    )
+            except Exception as error:
+                collisions.append(error)
+                continue
+            if job is None:
+                idle_rounds += 1
+                time.sleep(0.002)
+                continue
+            idle_rounds = 0
+            with write_transaction(engine) as connection:
+                finish_job(connection, job, {}, utc_now())
+            finished.append(job.id)
+
+    threads = [threading.Thread(target=claim_and_finish, args=(f"w{n}",)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not collisions, collisions[:3]
+    assert len(finished) == len(set(finished)) == 120

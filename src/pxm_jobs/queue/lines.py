@@ -8,6 +8,8 @@ recoveries of one store queue up instead of deadlocking.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -49,20 +51,24 @@ def refresh_line_head(connection: Connection, store_id: str) -> None:
     )
 
 
-def lock_next_ready_line(connection: Connection) -> str | None:
+def lock_next_ready_line(connection: Connection, passed_over: Collection[str] = ()) -> str | None:
     """Lock the line whose head is oldest among stores with no started job; its store id.
 
     Lines locked by another claimer are skipped whole, so a busy store is passed over but a
-    store's head is never skipped in favour of a later job of the same store.
+    store's head is never skipped in favour of a later job of the same store. `passed_over`
+    are stores this claim already found it could not start.
     """
     busy = (
         select(jobs.c.seq)
         .where(jobs.c.store_id == job_lines.c.store_id, jobs.c.status == JobStatus.STARTED)
         .exists()
     )
+    conditions = [job_lines.c.head_seq.is_not(None), ~busy]
+    if passed_over:
+        conditions.append(job_lines.c.store_id.not_in(list(passed_over)))
     return connection.execute(
         select(job_lines.c.store_id)
-        .where(job_lines.c.head_seq.is_not(None), ~busy)
+        .where(*conditions)
         .order_by(job_lines.c.head_created_at, job_lines.c.head_seq)
         .limit(1)
         .with_for_update(skip_locked=True, of=job_lines)

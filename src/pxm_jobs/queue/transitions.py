@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, insert, select, update
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from pxm_jobs.queue.lines import lock_line, lock_next_ready_line, refresh_line_head
 from pxm_jobs.queue.models import Job, JobErrorDetail, JobStatus
@@ -62,13 +63,38 @@ def enqueue_job(connection: Connection, new: NewJob, now: datetime) -> Job:
     return Job.from_row(row)
 
 
+# Lines a claim may find busy or empty after locking them before it gives up until the next try.
+CLAIM_LINE_TRIES = 8
+
+
 def claim_next_job(
     connection: Connection, *, worker_id: str, now: datetime, lease_seconds: float
 ) -> Job | None:
     """Start the head of the line of some store that has no started job; None if none is ready."""
-    store_id = lock_next_ready_line(connection)
-    if store_id is None:
-        return None
+    passed_over: list[str] = []
+    while len(passed_over) < CLAIM_LINE_TRIES:
+        store_id = lock_next_ready_line(connection, passed_over)
+        if store_id is None:
+            return None
+        row = connection.execute(
+            _start_head_of_line(store_id, worker_id=worker_id, now=now, lease_seconds=lease_seconds)
+        ).first()
+        refresh_line_head(connection, store_id)
+        if row is not None:
+            return Job.from_row(row)
+        passed_over.append(store_id)
+    return None
+
+
+def _start_head_of_line(
+    store_id: str, *, worker_id: str, now: datetime, lease_seconds: float
+) -> ReturningUpdate[Any]:
+    """The store's earliest pending job, started, unless the store already has a started job.
+
+    The line lock was taken on the snapshot of the statement that found the line; a claim that
+    committed just before may have started a job the snapshot did not show. This statement
+    reads afresh (PostgreSQL gives each statement a new snapshot), so it asks again.
+    """
     head = (
         select(jobs.c.seq)
         .where(jobs.c.store_id == store_id, jobs.c.status == JobStatus.PENDING)
@@ -76,9 +102,14 @@ def claim_next_job(
         .limit(1)
         .scalar_subquery()
     )
-    row = connection.execute(
+    store_busy = (
+        select(jobs.c.seq)
+        .where(jobs.c.store_id == store_id, jobs.c.status == JobStatus.STARTED)
+        .exists()
+    )
+    return (
         update(jobs)
-        .where(jobs.c.seq == head, jobs.c.status == JobStatus.PENDING)
+        .where(jobs.c.seq == head, jobs.c.status == JobStatus.PENDING, ~store_busy)
         .values(
             status=JobStatus.STARTED,
             started_at=now,
@@ -88,9 +119,7 @@ def claim_next_job(
             attempts=jobs.c.attempts + 1,
         )
         .returning(*jobs.c)
-    ).first()
-    refresh_line_head(connection, store_id)
-    return Job.from_row(row) if row is not None else None
+    )
 
 
 def _holds_lease(job: Job) -> ColumnElement[bool]:
