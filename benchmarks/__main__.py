@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks import claim_latency, import_speed
+from benchmarks import claim_latency, export_speed, hierarchy_duplicate, import_speed
 
 
 def main() -> None:
@@ -12,6 +12,12 @@ def main() -> None:
     for database in ("sqlite", "postgresql"):
         print(claim_latency.run(database, 200, 1000, 500), flush=True)
         print(claim_latency.run(database, 10_000, 100, 500), flush=True)
+    for database in ("sqlite", "postgresql"):
+        for line in hierarchy_duplicate.run(database, 10_000, 50_000, 5):
+            print(line, flush=True)
+    for database in ("sqlite", "postgresql"):
+        for line in export_speed.run(database, 100_000, 3):
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

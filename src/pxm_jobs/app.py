@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from pxm_jobs import __version__
-from pxm_jobs.api import auth, jobs, products
+from pxm_jobs.api import auth, hierarchies, jobs, node_products, nodes, products
+from pxm_jobs.api import downloads as downloads_api
 from pxm_jobs.api.body_limit import BodyLimitMiddleware
 from pxm_jobs.api.errors import install_error_handlers
 from pxm_jobs.api.request_id import RequestIdMiddleware
@@ -57,6 +58,11 @@ def create_app(
     # The public docs' examples spell it in the singular; serve both, document one.
     app.include_router(jobs.router, prefix="/pcm/job", include_in_schema=False)
     app.include_router(products.router, prefix="/pcm/products")
+    # Outside /pcm: a signed link, not a bearer token, lets its holder download the file.
+    app.include_router(downloads_api.router)
+    app.include_router(hierarchies.router, prefix="/pcm/hierarchies")
+    app.include_router(nodes.router, prefix="/pcm/hierarchies")
+    app.include_router(node_products.router, prefix="/pcm/hierarchies")
     # Added last so they run first: every answer, even a refused body, carries a request id.
     app.add_middleware(
         BodyLimitMiddleware,

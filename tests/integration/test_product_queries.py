@@ -8,6 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, insert, select, text
 
 from pxm_jobs.catalog.products import (
@@ -248,3 +251,58 @@ def test_tag_filters_skip_products_whose_tags_are_json_null(engine: Engine, stor
         insert_products(connection, [product_row(store_id, 2, tags=["red"])])
     assert search(engine, store_id, "eq(tags,red)") == ["Product 2"]
     assert search(engine, store_id, "like(tags,*e*)") == ["Product 2"]
+
+
+# Values that would change a query if they were pasted into SQL or into a LIKE pattern.
+hostile_values = st.one_of(
+    st.sampled_from(
+        [
+            "'",
+            '"',
+            "%",
+            "_",
+            ";",
+            "\\",
+            "\\%",
+            "%_%",
+            "50%_off",
+            "' OR '1'='1",
+            "x'); DROP TABLE products; --",
+            "日本語",
+            "Жёлтый",
+            "🙂",
+            " padded ",
+        ]
+    ),
+    st.text(
+        st.characters(exclude_categories=["Cs"], exclude_characters="\x00*"),
+        min_size=1,
+        max_size=12,
+    ),
+)
+
+
+def quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@hypothesis_settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=hostile_values)
+def test_hostile_values_match_literally(engine: Engine, value: str) -> None:
+    store_id = add_store(engine)
+    # Where a value holds % or _, the decoy has ordinary letters there: a pattern that let them
+    # act as wildcards would match it.
+    decoy = value.replace("%", "a").replace("_", "b")
+    if decoy == value:
+        decoy = value + "-decoy"
+    target = product_row(store_id, 1, name=value, sku=value, tags=["t"])
+    with write_transaction(engine) as connection:
+        insert_products(connection, [target, product_row(store_id, 2, name=decoy, sku=decoy)])
+    for exact in (f"eq(name,{quoted(value)})", f"in(sku,{quoted(value)},nothing):eq(tags,t)"):
+        assert search(engine, store_id, exact) == [value]
+    found = search(engine, store_id, f"like(name,{quoted(value)})")
+    assert value in found
+    if "%" in value or "_" in value:
+        assert decoy not in found

@@ -8,7 +8,11 @@ from hypothesis import strategies as st
 
 from pxm_jobs.catalog.errors import InvalidFilter
 from pxm_jobs.catalog.filters import FilterTerm
-from pxm_jobs.catalog.products import like_pattern, parse_product_filter
+from pxm_jobs.catalog.products import (
+    PRODUCT_FILTER_ATTRIBUTES,
+    like_pattern,
+    parse_product_filter,
+)
 
 
 def test_one_term() -> None:
@@ -82,10 +86,84 @@ def test_sql_wildcards_and_the_escape_character_match_literally() -> None:
     assert like_pattern("50%_off\\") == "%50\\%\\_off\\\\%"
 
 
-values = st.text(st.characters(exclude_categories=["Cs"]), min_size=1)
+@pytest.mark.parametrize("value", ["\x00", "a\x00b", "\ud800"])
+def test_values_no_product_can_hold_are_refused(value: str) -> None:
+    with pytest.raises(InvalidFilter) as raised:
+        parse_product_filter(f"eq(name,{quote(value)})")
+    assert "NUL character or a lone surrogate" in raised.value.detail
+
+
+def test_spaces_around_terms_are_allowed() -> None:
+    assert parse_product_filter(' eq(sku, "a" ) : eq(slug,b) ') == [
+        FilterTerm("eq", "sku", ("a",)),
+        FilterTerm("eq", "slug", ("b",)),
+    ]
+
+
+def quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+values = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), min_size=1)
+# What an unquoted value may hold: no separators, no quote, no space at either end.
+plain_values = st.text(
+    st.characters(exclude_categories=["Cs"], exclude_characters='\x00,)"'), min_size=1
+).filter(lambda value: value.strip() == value and value != "")
+attributes = st.sampled_from(sorted(PRODUCT_FILTER_ATTRIBUTES))
 
 
 @given(values)
 def test_any_value_quoted_round_trips(value: str) -> None:
-    quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    assert parse_product_filter(f"eq(name,{quoted})") == [FilterTerm("eq", "name", (value,))]
+    assert parse_product_filter(f"eq(name,{quote(value)})") == [FilterTerm("eq", "name", (value,))]
+
+
+@given(plain_values)
+def test_plain_values_need_no_quotes(value: str) -> None:
+    assert parse_product_filter(f"like(sku,{value})") == [FilterTerm("like", "sku", (value,))]
+
+
+@st.composite
+def filter_terms(draw: st.DrawFn) -> tuple[str, str, tuple[str, ...]]:
+    operator = draw(st.sampled_from(["eq", "like", "in"]))
+    count = draw(st.integers(1, 4)) if operator == "in" else 1
+    return operator, draw(attributes), tuple(draw(values) for _ in range(count))
+
+
+@given(st.lists(filter_terms(), min_size=1, max_size=5), st.booleans())
+def test_any_filter_written_out_parses_back_to_its_terms(
+    terms: list[tuple[str, str, tuple[str, ...]]], spaced: bool
+) -> None:
+    gap = " " if spaced else ""
+    text = ":".join(
+        f"{operator}({gap}{attribute},{gap}" + f",{gap}".join(map(quote, term_values)) + ")"
+        for operator, attribute, term_values in terms
+    )
+    assert parse_product_filter(text) == [
+        FilterTerm(operator, PRODUCT_FILTER_ATTRIBUTES[attribute], term_values)
+        for operator, attribute, term_values in terms
+    ]
+
+
+@given(st.text())
+def test_any_text_parses_or_is_refused_with_a_detail(text: str) -> None:
+    try:
+        terms = parse_product_filter(text)
+    except InvalidFilter as error:
+        assert error.detail
+    else:
+        assert terms and all(term.values for term in terms)
+
+
+@given(st.lists(filter_terms(), min_size=1, max_size=3), st.data())
+def test_cutting_a_filter_short_is_refused(
+    terms: list[tuple[str, str, tuple[str, ...]]], data: st.DataObject
+) -> None:
+    text = ":".join(
+        f"{operator}({attribute}," + ",".join(map(quote, term_values)) + ")"
+        for operator, attribute, term_values in terms
+    )
+    cut = data.draw(st.integers(1, len(text) - 1))
+    if text[cut - 1] == ")" and text[cut] == ":":
+        return  # a whole prefix of terms is itself a filter
+    with pytest.raises(InvalidFilter):
+        parse_product_filter(text[:cut])

@@ -206,3 +206,58 @@ def test_a_long_value_is_cut_in_the_report() -> None:
     _, problems = check_new(status="x" * 1000)
     assert problems[0].value is not None
     assert len(problems[0].value) <= 201
+
+
+@pytest.mark.parametrize("field", ["name", "commodity_type", "status", "slug"])
+def test_where_a_field_can_be_left_out_blanking_a_kept_field_is_a_problem(field: str) -> None:
+    values, problems = check_product_attributes(
+        {field: None}, is_new=False, limits=LIMITS, blank_keeps=False
+    )
+    assert values == {}
+    assert codes(problems) == [(field, "required")]
+    assert "leave it out" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "a\x00b"),
+        ("description", "\ud800"),
+        ("sku", "\x00"),
+        ("tags", ["ok", "n\x00l"]),
+        ("locales", {"fr-FR": {"name": "\udfff"}}),
+    ],
+)
+def test_text_no_database_can_store_is_refused(field: str, value: object) -> None:
+    _, problems = check_new(**{field: value})
+    assert codes(problems) == [(field, "invalid_value")]
+
+
+def test_locales_keep_their_non_blank_texts() -> None:
+    locales = {"fr-FR": {"name": "Chaussure", "description": None}, "zh_Hans": {"name": " "}}
+    values, problems = check_new(locales=locales)
+    assert problems == []
+    assert values["locales"] == {"fr-FR": {"name": "Chaussure"}, "zh_Hans": {}}
+
+
+@pytest.mark.parametrize(
+    "locales",
+    [
+        {"fr FR": {"name": "x"}},
+        {"1": {"name": "x"}},
+        {"": {"name": "x"}},
+        {"fr-FR": {"title": "x"}},
+        {"fr-FR": "Chaussure"},
+        {"fr-FR": {"name": 7}},
+    ],
+)
+def test_malformed_locales_are_refused(locales: dict[str, object]) -> None:
+    _, problems = check_new(locales=locales)
+    assert codes(problems) == [("locales", "invalid_value")]
+
+
+@given(st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00")))
+def test_any_storable_text_is_a_valid_description(text: str) -> None:
+    values, problems = check_new(description=text)
+    assert problems == []
+    assert values["description"] == (text if text.strip() else None)

@@ -43,7 +43,10 @@ def writing_connection(engine: EngineDep) -> Iterator[Connection]:
 
 
 ReadConnectionDep = Annotated[Connection, Depends(reading_connection)]
-WriteConnectionDep = Annotated[Connection, Depends(writing_connection)]
+# Committed before the response is sent (FastAPI otherwise ends a yield dependency after it):
+# a client told 201 must find what it created on its next request, and a failed commit must
+# be the answer, not a 201 already on its way.
+WriteConnectionDep = Annotated[Connection, Depends(writing_connection, scope="function")]
 
 
 def _bearer_token(request: Request) -> str:

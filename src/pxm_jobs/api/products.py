@@ -1,23 +1,43 @@
-"""Products: read them, and queue imports of them from CSV files."""
+"""Products: create, read, change and delete them; queue imports and exports of them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from contextlib import contextmanager
+from typing import Annotated, Any, BinaryIO
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 from starlette.datastructures import UploadFile
 
-from pxm_jobs.api.deps import EngineDep, ReadConnectionDep, StoreIdDep
+from pxm_jobs.api.deps import (
+    EngineDep,
+    ReadConnectionDep,
+    SettingsDep,
+    StoreIdDep,
+    WriteConnectionDep,
+)
+from pxm_jobs.api.downloads import DownloadLinksDep
 from pxm_jobs.api.errors import ApiError, not_found
 from pxm_jobs.api.ids import require_uuid
 from pxm_jobs.api.jobs import job_document
 from pxm_jobs.api.pagination import PageDep, list_document
 from pxm_jobs.api.product_rendering import render_product
+from pxm_jobs.api.product_schemas import ProductCreate, ProductExport, ProductUpdate
 from pxm_jobs.api.request_id import request_id_of
-from pxm_jobs.catalog.errors import CatalogError, ImportFileTooLarge, InvalidFilter
+from pxm_jobs.catalog.errors import (
+    CatalogError,
+    ImportFileTooLarge,
+    InvalidExportColumns,
+    InvalidFilter,
+    ProductNotFound,
+    ProductRejected,
+)
+from pxm_jobs.catalog.filters import FilterTerm
+from pxm_jobs.catalog.product_export import check_export_columns
+from pxm_jobs.catalog.product_rules import ProductLimits
+from pxm_jobs.catalog.product_writes import create_product, delete_product, update_product
 from pxm_jobs.catalog.products import get_product, list_products, parse_product_filter
 from pxm_jobs.catalog.upload_check import ImportFileChecker
 from pxm_jobs.clock import utc_now
@@ -40,10 +60,7 @@ def list_store_products(
     page: PageDep,
     filter: str | None = None,
 ) -> dict[str, Any]:
-    try:
-        filters = parse_product_filter(filter) if filter else []
-    except InvalidFilter as error:
-        raise ApiError(400, error.detail) from None
+    filters = _read_filter(filter)
     found, total = list_products(
         connection, store_id, filters=filters, limit=page.limit, offset=page.offset
     )
@@ -58,6 +75,122 @@ def show_product(
     if product is None:
         raise not_found("product")
     return {"data": render_product(product)}
+
+
+@router.post("", status_code=201)
+def create_store_product(
+    body: ProductCreate, store_id: StoreIdDep, connection: WriteConnectionDep, settings: SettingsDep
+) -> dict[str, Any]:
+    attributes = body.data.attributes.given()
+    limits = ProductLimits.from_settings(settings)
+    with _catalog_errors_as_http():
+        product = create_product(connection, store_id, attributes, limits=limits, now=utc_now())
+    return {"data": render_product(product)}
+
+
+@router.put("/{product_id}")
+def update_store_product(
+    product_id: str,
+    body: ProductUpdate,
+    store_id: StoreIdDep,
+    connection: WriteConnectionDep,
+    settings: SettingsDep,
+) -> dict[str, Any]:
+    path_id = require_uuid(product_id, "product")
+    if body.data.id is not None and body.data.id != path_id:
+        raise ApiError(
+            422,
+            f"data.id {body.data.id!r} does not match the product id in the path; "
+            "leave it out or make them equal",
+            title="Failed Validation",
+            meta={"field": "data.id"},
+        )
+    limits = ProductLimits.from_settings(settings)
+    with _catalog_errors_as_http():
+        product = update_product(
+            connection,
+            store_id,
+            path_id,
+            body.data.attributes.given(),
+            limits=limits,
+            now=utc_now(),
+        )
+    return {"data": render_product(product)}
+
+
+@router.delete("/{product_id}", status_code=204, response_class=Response)
+def delete_store_product(
+    product_id: str, store_id: StoreIdDep, connection: WriteConnectionDep
+) -> Response:
+    with _catalog_errors_as_http():
+        delete_product(connection, store_id, require_uuid(product_id, "product"))
+    return Response(status_code=204)
+
+
+@router.post("/export", status_code=201)
+def export_store_products(
+    request: Request,
+    store_id: StoreIdDep,
+    connection: WriteConnectionDep,
+    links: DownloadLinksDep,
+    filter: str | None = None,
+    use_template_slugs: Annotated[str | None, Query(alias="useTemplateSlugs")] = None,
+    body: ProductExport | None = None,
+) -> dict[str, Any]:
+    """Check the filter and columns now, and queue a `product-export` job for them."""
+    _read_filter(filter)
+    template_slugs = _read_flag("useTemplateSlugs", use_template_slugs)
+    try:
+        columns = check_export_columns(body.columns() if body is not None else ())
+    except InvalidExportColumns as error:
+        raise ApiError(
+            422, error.detail, title="Failed Validation", meta={"field": "columns"}
+        ) from None
+    job_input: dict[str, Any] = {"use_template_slugs": template_slugs}
+    if filter:
+        job_input["filter"] = filter
+    if columns is not None:
+        job_input["columns"] = list(columns)
+    job = enqueue_job(
+        connection,
+        NewJob(
+            store_id=store_id,
+            type=JobType.PRODUCT_EXPORT,
+            input=job_input,
+            meta={"filter": filter} if filter else {},
+            request_id=request_id_of(request),
+        ),
+        utc_now(),
+    )
+    return {"data": job_document(connection, job, links=links)}
+
+
+def _read_filter(text: str | None) -> list[FilterTerm]:
+    try:
+        return parse_product_filter(text) if text else []
+    except InvalidFilter as error:
+        raise ApiError(400, error.detail, meta={"parameter": "filter"}) from None
+
+
+def _read_flag(name: str, raw: str | None) -> bool:
+    if raw is None or raw == "":
+        return False
+    if raw.lower() not in ("true", "false"):
+        raise ApiError(400, f"{name} must be true or false, got {raw!r}")
+    return raw.lower() == "true"
+
+
+@contextmanager
+def _catalog_errors_as_http() -> Iterator[None]:
+    """A missing product is a 404; a product that breaks the rules a 422 naming the field."""
+    try:
+        yield
+    except ProductNotFound:
+        raise not_found("product") from None
+    except ProductRejected as error:
+        first = error.problems[0] if error.problems else None
+        meta = {"field": first.field, "code": first.code} if first and first.field else None
+        raise ApiError(422, error.detail, title="Failed Validation", meta=meta) from None
 
 
 @router.post("/import", status_code=201)

@@ -7,6 +7,9 @@ from typing import Any
 from pxm_jobs.clock import format_timestamp
 from pxm_jobs.queue.models import Job, JobError, JobStatus
 
+# Job meta keys starting with this are the service's own bookkeeping, never shown on the wire.
+INTERNAL_META_PREFIX = "_"
+
 
 def render_job(
     job: Job,
@@ -15,7 +18,10 @@ def render_job(
     progress: tuple[int, int | None] | None = None,
     extra_meta: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    meta: dict[str, Any] = {"x_request_id": job.request_id, **job.meta, **(extra_meta or {})}
+    shown = {
+        key: value for key, value in job.meta.items() if not key.startswith(INTERNAL_META_PREFIX)
+    }
+    meta: dict[str, Any] = {"x_request_id": job.request_id, **shown, **(extra_meta or {})}
     if job.status is JobStatus.PENDING and queue_position is not None:
         meta["queue_position"] = queue_position
     if progress is not None:

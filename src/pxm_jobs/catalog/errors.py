@@ -78,3 +78,19 @@ class ImportRejected(CatalogError):
         self.errors = list(errors)
         first = self.errors[0].message if self.errors else "the import was rejected"
         super().__init__(first)
+
+
+class ProductNotFound(CatalogError):
+    """The product was not found."""
+
+
+class ProductRejected(CatalogError):
+    """The product attributes break the catalog's rules; nothing was written."""
+
+    def __init__(self, problems: Sequence[JobErrorDetail]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(problem.message for problem in self.problems))
+
+
+class InvalidExportColumns(CatalogError):
+    """The export columns cannot be written."""

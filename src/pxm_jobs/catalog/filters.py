@@ -6,6 +6,7 @@ Operators are `eq` (one value), `like` (one value, `*` as wildcard, else "contai
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
@@ -13,6 +14,8 @@ from pxm_jobs.catalog.errors import InvalidFilter
 
 EQ, LIKE, IN = "eq", "like", "in"
 _QUOTE = '"'
+# No database can compare against these (PostgreSQL refuses NUL in text), so no row holds them.
+_UNMATCHABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ def parse_filter(
     while True:
         term, position = _parse_term(text, position, attributes, operators)
         terms.append(term)
+        position = _skip_spaces(text, position)
         if position == len(text):
             return terms
         if text[position] != ":":
@@ -79,14 +83,23 @@ def _parse_term(
             raise InvalidFilter(f"malformed filter: {operator}({attribute},...) is missing ')'")
     if operator != IN and len(values) != 1:
         raise InvalidFilter(f"{operator} takes exactly one value; use in for several")
+    if any(_UNMATCHABLE.search(value) for value in values):
+        raise InvalidFilter(
+            f"a value of {operator}({attribute},...) holds a NUL character or a lone surrogate, "
+            "which no product can hold; remove it"
+        )
     return FilterTerm(operator, attributes[attribute], tuple(values)), position + 1
+
+
+def _skip_spaces(text: str, position: int) -> int:
+    while position < len(text) and text[position] == " ":
+        position += 1
+    return position
 
 
 def _parse_value(text: str, start: int) -> tuple[str, int]:
     """One value and the position of the `,` or `)` after it; quoted values may hold anything."""
-    position = start
-    while position < len(text) and text[position] == " ":
-        position += 1
+    position = _skip_spaces(text, start)
     if position < len(text) and text[position] == _QUOTE:
         chars: list[str] = []
         position += 1
@@ -99,9 +112,7 @@ def _parse_value(text: str, start: int) -> tuple[str, int]:
             raise InvalidFilter(
                 f"malformed filter: a quoted value at character {start + 1} never ends"
             )
-        position += 1
-        while position < len(text) and text[position] == " ":
-            position += 1
+        position = _skip_spaces(text, position + 1)
         if position < len(text) and text[position] not in ",)":
             raise InvalidFilter(
                 f"malformed filter at character {position + 1}: "

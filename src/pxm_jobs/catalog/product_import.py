@@ -25,7 +25,12 @@ from pxm_jobs.catalog.csv_format import (
     split_tags,
 )
 from pxm_jobs.catalog.errors import CatalogError, ImportRejected
-from pxm_jobs.catalog.product_rules import ProductLimits, check_product_attributes
+from pxm_jobs.catalog.product_rules import (
+    ALREADY_EXISTS,
+    UNIQUE_ATTRIBUTES,
+    ProductLimits,
+    check_product_attributes,
+)
 from pxm_jobs.catalog.products import (
     Product,
     find_product_ids_by,
@@ -39,12 +44,10 @@ from pxm_jobs.config import Settings
 from pxm_jobs.queue.models import JobErrorDetail
 
 PROGRESS_EVERY_ROWS = 1000
-UNIQUE_COLUMNS = ("sku", "slug", "external_ref")
 
 # Problem codes of the import itself; attribute rules have theirs in product_rules.
 NOT_FOUND = "not_found"
 DUPLICATE_IN_FILE = "duplicate_in_file"
-ALREADY_EXISTS = "already_exists"
 INVALID_ROW = "invalid_row"
 INVALID_FILE = "invalid_file"
 INVALID_HEADER = "invalid_header"
@@ -263,7 +266,7 @@ def _check_unique_values(
     """sku, slug and external_ref must be unique in the store once every row has applied."""
     checked = [row for row in rows if row.values is not None]
     changed_ids = {row.target.id for row in checked if row.target is not None}
-    for column in UNIQUE_COLUMNS:
+    for column in UNIQUE_ATTRIBUTES:
         owners, setting = _split_kept_and_set(checked, column)
         if not setting:
             continue
@@ -378,7 +381,7 @@ def _write_changes(
     """Apply updates so that values moving between products never collide on the way."""
     old = {row.target.id: row.target for row in rows if row.target is not None}
     placeholders: list[dict[str, Any]] = []
-    for column in UNIQUE_COLUMNS:
+    for column in UNIQUE_ATTRIBUTES:
         wanted = {change[column] for change in changes if change.get(column) is not None}
         for change in changes:
             previous = getattr(old[change["id"]], column)

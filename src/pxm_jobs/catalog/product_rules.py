@@ -23,6 +23,11 @@ INVALID_VALUE = "invalid_value"
 TOO_LONG = "too_long"
 TOO_MANY = "too_many"
 UNKNOWN_ATTRIBUTE = "unknown_attribute"
+ALREADY_EXISTS = "already_exists"
+
+# Unique among a store's products; the import and the Products API both check them first, and
+# unique indexes make a duplicate impossible rather than unlikely.
+UNIQUE_ATTRIBUTES = ("sku", "slug", "external_ref")
 
 STATUSES = ("draft", "live")
 DEFAULT_STATUS = "draft"
@@ -36,9 +41,15 @@ REQUIRED_ON_CREATE = ("name", "commodity_type")
 # On an update a blank value of these means "leave as is"; blank optional values clear.
 KEPT_WHEN_BLANK = frozenset({"name", "commodity_type", "status", "slug"})
 
+# A locale tag as BCP 47 writes them (`fr-FR`, `zh-Hans-CN`); `_` is common enough to allow.
+_LOCALE = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")
+LOCALIZED_FIELDS = frozenset({"name", "description"})
 _SLUG = re.compile(r"[A-Za-z0-9_.\-]+")
 _NOT_SLUG = re.compile(r"[^A-Za-z0-9_.\-]+")
 _WHITESPACE = re.compile(r"\s")
+# Neither database can store these: PostgreSQL refuses NUL in text, and a lone surrogate has no
+# UTF-8 form. A CSV file cannot carry them (the upload check refuses it); a JSON body can.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -70,12 +81,15 @@ def check_product_attributes(
     is_new: bool,
     limits: ProductLimits,
     row: int | None = None,
+    blank_keeps: bool = True,
 ) -> tuple[dict[str, Any], list[JobErrorDetail]]:
     """The values to store for `attributes`, and every problem with them.
 
-    A blank value is None, an empty or all-whitespace string, or an empty list. For a new
-    product the result is complete (defaults filled, slug derived from the name); for an
-    update it holds only what changes.
+    A blank value is None, an empty or all-whitespace string, or an empty list or mapping. For
+    a new product the result is complete (defaults filled, slug derived from the name); for an
+    update it holds only what changes. On an update a blank `name`, `commodity_type`, `status`
+    or `slug` means "leave as is" when `blank_keeps` (a CSV cell cannot be absent); the Products
+    API, where an attribute can simply be left out, passes False and gets a problem instead.
     """
     clean: dict[str, Any] = {}
     problems: list[JobErrorDetail] = []
@@ -86,8 +100,13 @@ def check_product_attributes(
         elif not value or (value.__class__ is str and value.isspace()):
             if is_new or name not in KEPT_WHEN_BLANK:
                 clean[name] = None
+            elif not blank_keeps:
+                message = f"{name} cannot be blank; leave it out to keep the current value"
+                problems.append(_problem(REQUIRED, message, row, name))
         else:
             try:
+                if value.__class__ is str:
+                    check_storable(value)
                 clean[name] = normalize(value, limits)
             except RuleViolation as violation:
                 problems.append(
@@ -119,6 +138,16 @@ def derive_slug(name: str) -> str:
         return slug
     # A name with no Latin letters at all still needs a stable, valid slug.
     return "product-" + hashlib.sha1(name.encode()).hexdigest()[:12]
+
+
+def check_storable(text: str) -> str:
+    """`text`, unless it holds a character no database column can keep."""
+    if not text.isascii() or "\x00" in text:
+        found = _UNSTORABLE.search(text)
+        if found is not None:
+            what = "the NUL character" if found.group() == "\x00" else "a lone surrogate"
+            raise RuleViolation(INVALID_VALUE, f"text must not contain {what}")
+    return text
 
 
 def normalize_text(value: str, _limits: ProductLimits) -> str:
@@ -184,7 +213,34 @@ def normalize_tags(value: list[str], limits: ProductLimits) -> list[str]:
             )
         if "," in tag or _WHITESPACE.search(tag):
             raise RuleViolation(INVALID_VALUE, f"tag {tag!r} must not contain spaces or commas")
+        check_storable(tag)
     return value
+
+
+def normalize_locales(
+    value: Mapping[str, Mapping[str, str | None]], _limits: ProductLimits
+) -> dict[str, dict[str, str]]:
+    """Translations by locale: `{"fr-FR": {"name": ..., "description": ...}}`."""
+    locales: dict[str, dict[str, str]] = {}
+    for locale, texts in value.items():
+        if _LOCALE.fullmatch(locale) is None:
+            raise RuleViolation(
+                INVALID_VALUE, f"{locale!r} is not a locale; use a language tag such as fr-FR"
+            )
+        if not isinstance(texts, Mapping):
+            raise RuleViolation(INVALID_VALUE, f"locales.{locale} must be an object")
+        unknown = sorted(set(texts) - LOCALIZED_FIELDS)
+        if unknown:
+            message = f"locales.{locale} may hold only name and description, not {unknown[0]}"
+            raise RuleViolation(INVALID_VALUE, message)
+        checked: dict[str, str] = {}
+        for field, text in texts.items():
+            if text is not None and not isinstance(text, str):
+                raise RuleViolation(INVALID_VALUE, f"locales.{locale}.{field} must be text")
+            if text and not text.isspace():
+                checked[field] = check_storable(text)
+        locales[locale] = checked
+    return locales
 
 
 _NORMALIZERS: dict[str, _Normalizer] = {
@@ -199,6 +255,8 @@ _NORMALIZERS: dict[str, _Normalizer] = {
     "external_ref": normalize_external_ref,
     "tags": normalize_tags,
     "main_image_id": _short_text_normalizer("main_image_id"),
+    # Not a CSV column: only the Products API sets it, and an import leaves it as it is.
+    "locales": normalize_locales,
 }
 PRODUCT_ATTRIBUTES = tuple(_NORMALIZERS)
 

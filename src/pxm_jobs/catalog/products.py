@@ -104,8 +104,7 @@ def list_products(
     offset: int,
 ) -> tuple[list[Product], int]:
     """One page of the store's products, newest first, and how many match in all."""
-    conditions = [products.c.store_id == store_id]
-    conditions.extend(build_condition(term, connection.dialect.name) for term in filters)
+    conditions = filter_conditions(store_id, filters, connection.dialect.name)
     # Newest first; ties (a whole import shares one created_at) by id, descending so that
     # the (store_id, created_at, id) index serves the order read backwards.
     page = connection.execute(
@@ -120,6 +119,15 @@ def list_products(
         select(func.count()).select_from(products).where(*conditions)
     ).scalar_one()
     return rows, total
+
+
+def filter_conditions(
+    store_id: str, filters: Sequence[FilterTerm], dialect: str
+) -> list[ColumnElement[bool]]:
+    """What a product of the store must satisfy to match every filter term."""
+    conditions = [products.c.store_id == store_id]
+    conditions.extend(build_condition(term, dialect) for term in filters)
+    return conditions
 
 
 def build_condition(product_filter: FilterTerm, dialect: str) -> ColumnElement[bool]:

@@ -6,12 +6,13 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Engine, delete
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
@@ -30,10 +31,14 @@ from pxm_jobs.queue.transitions import (
     recover_expired_job,
 )
 from pxm_jobs.queue.wakeup import WorkSignal
+from pxm_jobs.store.blobs import PURGE_BATCH, purge_expired_blobs
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import workers
 
 logger = logging.getLogger(__name__)
+
+# Files expire by the day: looking for expired ones every few minutes is plenty.
+PURGE_INTERVAL_SECONDS = 300
 
 
 def new_worker_id() -> str:
@@ -62,6 +67,7 @@ class Worker:
         self._threads: list[threading.Thread] = []
         self._running: dict[str, Job] = {}
         self._running_lock = threading.Lock()
+        self._next_purge_at = 0.0  # time.monotonic() of the next purge; the first comes at once
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -109,6 +115,9 @@ class Worker:
             self.signal.clear()
             try:
                 job = self.claim()
+            except IntegrityError:
+                # Another claimer started this store's job first; the database refused ours.
+                continue
             except DBAPIError as error:
                 logger.warning("claim failed (%s); retrying", error.orig)
                 self._stopping.wait(self.settings.worker_poll_seconds)
@@ -190,8 +199,29 @@ class Worker:
                 self.renew_leases()
                 touch_worker(self.engine, self.id, utc_now())
                 self.recover_expired()
+                self.purge_expired_files()
             except DBAPIError as error:
                 logger.warning("housekeeping failed (%s); retrying", error.orig)
+
+    def purge_expired_files(self) -> int:
+        """Delete stored files past their retention, at most once per PURGE_INTERVAL_SECONDS.
+
+        Every worker does it: deleting is idempotent, and a deployment may have only one.
+        """
+        now = time.monotonic()
+        if now < self._next_purge_at:
+            return 0
+        self._next_purge_at = now + PURGE_INTERVAL_SECONDS
+        purged = 0
+        while not self._stopping.is_set():
+            with write_transaction(self.engine) as connection:
+                batch = purge_expired_blobs(connection, utc_now())
+            purged += batch
+            if batch < PURGE_BATCH:
+                break
+        if purged:
+            logger.info("deleted %d stored files past their retention", purged)
+        return purged
 
     def renew_leases(self) -> None:
         with self._running_lock:

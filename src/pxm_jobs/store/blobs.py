@@ -17,6 +17,8 @@ from pxm_jobs.clock import utc_now
 from pxm_jobs.store.tables import blob_chunks, blobs
 
 CHUNK_BYTES = 1024 * 1024
+# Blobs deleted per purge transaction: small enough that a purge never holds locks for long.
+PURGE_BATCH = 200
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,24 @@ def read_blob(connection: Connection, blob_id: str) -> Iterator[bytes]:
 def delete_blob(connection: Connection, blob_id: str) -> None:
     connection.execute(delete(blob_chunks).where(blob_chunks.c.blob_id == blob_id))
     connection.execute(delete(blobs).where(blobs.c.id == blob_id))
+
+
+def purge_expired_blobs(connection: Connection, now: datetime, limit: int = PURGE_BATCH) -> int:
+    """Delete up to `limit` blobs whose retention ended before `now`; how many went."""
+    expired = (
+        connection.execute(
+            select(blobs.c.id)
+            .where(blobs.c.expires_at.is_not(None), blobs.c.expires_at <= now)
+            .order_by(blobs.c.expires_at)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+    if expired:
+        connection.execute(delete(blob_chunks).where(blob_chunks.c.blob_id.in_(expired)))
+        connection.execute(delete(blobs).where(blobs.c.id.in_(expired)))
+    return len(expired)
 
 
 def _rechunk(chunks: Iterable[bytes]) -> Iterator[bytes]:

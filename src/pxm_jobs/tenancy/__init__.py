@@ -6,6 +6,7 @@ Nothing here knows about HTTP: the API layer maps `TenancyError` subclasses to s
 
 from pxm_jobs.tenancy.errors import (
     InvalidClient,
+    InvalidDownloadLink,
     InvalidKeyFormat,
     InvalidStoreName,
     InvalidToken,
@@ -15,6 +16,7 @@ from pxm_jobs.tenancy.errors import (
     UnsupportedGrantType,
 )
 from pxm_jobs.tenancy.keys import ApiKey, find_active_key, revoke_key
+from pxm_jobs.tenancy.links import sign_download, verify_download
 from pxm_jobs.tenancy.signing import load_signing_secret
 from pxm_jobs.tenancy.stores import (
     StoreCredentials,
@@ -38,6 +40,7 @@ __all__ = [
     "ApiKey",
     "Grant",
     "InvalidClient",
+    "InvalidDownloadLink",
     "InvalidKeyFormat",
     "InvalidStoreName",
     "InvalidToken",
@@ -59,5 +62,7 @@ __all__ = [
     "list_stores",
     "load_signing_secret",
     "revoke_key",
+    "sign_download",
+    "verify_download",
     "verify_token",
 ]

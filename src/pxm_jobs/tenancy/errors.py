@@ -78,3 +78,14 @@ class InvalidKeyFormat(TenancyError):
     """Invalid API key format."""
 
     detail = "Use a client_id of 1 to 64 characters and a non-empty client_secret."
+
+
+class InvalidDownloadLink(TenancyError):
+    """Invalid or expired download link."""
+
+    # One answer for a forged link and an altered one: a caller learns nothing about which part
+    # of it was wrong.
+    detail = (
+        "This download link was not issued by this service or was changed; "
+        "read the job again for fresh links."
+    )

@@ -1,0 +1,86 @@
+"""Request bodies of the product endpoints, named by direction.
+
+They check shape and types (a wrong `type`, an unknown attribute or a value of the wrong kind is
+a 422 from the framework); the catalog's product rules, shared with the import, check values.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class LocalizedProductText(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    description: str | None = None
+
+
+class ProductAttributes(BaseModel):
+    """Every attribute is optional here: which are required is a rule of the catalog."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    description: str | None = None
+    slug: str | None = None
+    sku: str | None = None
+    status: str | None = None
+    commodity_type: str | None = None
+    upc_ean: str | None = None
+    mpn: str | None = None
+    external_ref: str | None = None
+    main_image_id: str | None = None
+    tags: list[str] | None = None
+    locales: dict[str, LocalizedProductText] | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The attributes the caller sent, null ones included: a PUT changes only those."""
+        return self.model_dump(exclude_unset=True)
+
+
+class ProductCreateData(BaseModel):
+    type: Literal["product"]
+    attributes: ProductAttributes
+
+
+class ProductCreate(BaseModel):
+    data: ProductCreateData
+
+
+class ProductUpdateData(BaseModel):
+    type: Literal["product"]
+    id: str | None = None
+    attributes: ProductAttributes = Field(default_factory=ProductAttributes)
+
+
+class ProductUpdate(BaseModel):
+    data: ProductUpdateData
+
+
+class ProductExportAttributes(BaseModel):
+    columns: list[str] | None = None
+
+
+class ProductExportData(BaseModel):
+    type: Literal["product"]
+    attributes: ProductExportAttributes = Field(default_factory=ProductExportAttributes)
+
+
+class ProductExport(BaseModel):
+    data: ProductExportData | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def unwrap_sdk_body(cls, value: Any) -> Any:
+        """Accept the published JavaScript SDK's body, which wraps `data` in `data` again."""
+        if isinstance(value, dict):
+            inner = value.get("data")
+            if isinstance(inner, dict) and set(inner) == {"data"}:
+                return inner
+        return value
+
+    def columns(self) -> list[str]:
+        return list(self.data.attributes.columns or ()) if self.data is not None else []

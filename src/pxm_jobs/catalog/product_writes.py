@@ -1,0 +1,146 @@
+"""Creating, changing and deleting one product at a time, for the Products API.
+
+The rules are the import's (`product_rules`); uniqueness is checked first to name the attribute
+in the way, and the unique indexes catch what a concurrent write slips past the check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, select
+from sqlalchemy.exc import IntegrityError
+
+from pxm_jobs.catalog.errors import ProductNotFound, ProductRejected
+from pxm_jobs.catalog.product_import import new_product_ids
+from pxm_jobs.catalog.product_rules import (
+    ALREADY_EXISTS,
+    UNIQUE_ATTRIBUTES,
+    ProductLimits,
+    check_product_attributes,
+)
+from pxm_jobs.catalog.products import (
+    Product,
+    find_product_ids_by,
+    get_product,
+    insert_products,
+    update_products,
+)
+from pxm_jobs.queue.models import JobErrorDetail
+from pxm_jobs.store.tables import products
+
+CONFLICT = "conflict"
+
+
+def create_product(
+    connection: Connection,
+    store_id: str,
+    attributes: Mapping[str, Any],
+    *,
+    limits: ProductLimits,
+    now: datetime,
+) -> Product:
+    """A new product from `attributes`; ProductRejected lists every problem with them."""
+    values, problems = check_product_attributes(attributes, is_new=True, limits=limits)
+    if problems:
+        raise ProductRejected(problems)
+    values.update(id=new_product_ids(1)[0], store_id=store_id, created_at=now, updated_at=now)
+    with _unique_values_checked(connection, store_id, values, None):
+        insert_products(connection, [values])
+    created = get_product(connection, store_id, values["id"])
+    assert created is not None
+    return created
+
+
+def update_product(
+    connection: Connection,
+    store_id: str,
+    product_id: str,
+    attributes: Mapping[str, Any],
+    *,
+    limits: ProductLimits,
+    now: datetime,
+) -> Product:
+    """Change only the attributes given; a change to nothing leaves the product as it was."""
+    current = _lock_product(connection, store_id, product_id)
+    values, problems = check_product_attributes(
+        attributes, is_new=False, limits=limits, blank_keeps=False
+    )
+    if problems:
+        raise ProductRejected(problems)
+    change = {name: value for name, value in values.items() if getattr(current, name) != value}
+    if not change:
+        return current
+    change.update(id=product_id, updated_at=now)
+    with _unique_values_checked(connection, store_id, change, product_id):
+        update_products(connection, store_id, [change])
+    updated = get_product(connection, store_id, product_id)
+    assert updated is not None
+    return updated
+
+
+def delete_product(connection: Connection, store_id: str, product_id: str) -> None:
+    """Delete the product; the database removes its links to hierarchy nodes with it."""
+    result = connection.execute(
+        delete(products).where(products.c.store_id == store_id, products.c.id == product_id)
+    )
+    if result.rowcount == 0:
+        raise ProductNotFound()
+
+
+def _lock_product(connection: Connection, store_id: str, product_id: str) -> Product:
+    """The product, locked until the transaction ends, so two updates apply one after another."""
+    row = (
+        connection.execute(
+            select(products)
+            .where(products.c.store_id == store_id, products.c.id == product_id)
+            .with_for_update()
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise ProductNotFound()
+    return Product.from_row(row)
+
+
+@contextmanager
+def _unique_values_checked(
+    connection: Connection, store_id: str, values: Mapping[str, Any], own_id: str | None
+) -> Iterator[None]:
+    """Refuse values another product holds, before the write in the block and, if a concurrent
+    write took one meanwhile, after it: the savepoint keeps the transaction usable to say which.
+    """
+    _refuse_taken_values(connection, store_id, values, own_id)
+    try:
+        with connection.begin_nested():
+            yield
+    except IntegrityError as error:
+        _refuse_taken_values(connection, store_id, values, own_id)
+        message = "products changed while this request ran; send it again"
+        raise ProductRejected([JobErrorDetail(message=message, code=CONFLICT)]) from error
+
+
+def _refuse_taken_values(
+    connection: Connection, store_id: str, values: Mapping[str, Any], own_id: str | None
+) -> None:
+    problems = []
+    for name in UNIQUE_ATTRIBUTES:
+        value = values.get(name)
+        if value is None:
+            continue
+        holder = find_product_ids_by(connection, store_id, name, [value]).get(value)
+        if holder is not None and holder != own_id:
+            problems.append(
+                JobErrorDetail(
+                    message=f"{name} {value!r} is already used by product {holder}",
+                    code=ALREADY_EXISTS,
+                    field=name,
+                    value=value,
+                )
+            )
+    if problems:
+        raise ProductRejected(problems)

@@ -1,0 +1,48 @@
+"""The `product-export` job: write the store's matching products as CSV files to download."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+from pxm_jobs.catalog.errors import CatalogError
+from pxm_jobs.catalog.product_export import (
+    FILES_META_KEY,
+    check_export_columns,
+    export_products,
+    rows_per_part,
+)
+from pxm_jobs.catalog.products import parse_product_filter
+from pxm_jobs.clock import utc_now
+from pxm_jobs.queue.models import JobErrorDetail
+from pxm_jobs.queue.runner import JobContext, JobFailed
+
+INVALID_REQUEST = "invalid_request"
+
+
+def run_product_export(context: JobContext, connection: Connection) -> dict[str, Any]:
+    """Export the products the job's filter selects; the files commit with the job's success.
+
+    Job input: `filter` (text, or absent for every product), `columns` (a list, or absent for
+    every column) and `use_template_slugs`, accepted and kept for when templates exist.
+    """
+    job, settings = context.job, context.settings
+    filter_text = job.input.get("filter")
+    try:
+        filters = parse_product_filter(filter_text) if filter_text else []
+        columns = check_export_columns(job.input.get("columns") or ())
+    except CatalogError as error:
+        # The request was checked when the job was queued; only a changed rule gets here.
+        raise JobFailed([JobErrorDetail(message=error.detail, code=INVALID_REQUEST)]) from error
+    files = export_products(
+        connection,
+        store_id=job.store_id,
+        filters=filters,
+        columns=columns,
+        rows_per_file=rows_per_part(settings),
+        expires_at=utc_now() + timedelta(days=settings.export_retention_days),
+        report_progress=context.report_progress,
+    )
+    return {FILES_META_KEY: [{"blob_id": file.blob_id, "name": file.name} for file in files]}
