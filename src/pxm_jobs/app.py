@@ -12,11 +12,16 @@ from sqlalchemy import Engine
 from pxm_jobs import __version__
 from pxm_jobs.api import auth, hierarchies, jobs, node_products, nodes, products
 from pxm_jobs.api import downloads as downloads_api
+from pxm_jobs.api import metrics as metrics_api
+from pxm_jobs.api.access_log import install_access_log_redaction
 from pxm_jobs.api.body_limit import BodyLimitMiddleware
+from pxm_jobs.api.common_schemas import ADMIN_ERRORS
 from pxm_jobs.api.errors import install_error_handlers
+from pxm_jobs.api.openapi import install_openapi
 from pxm_jobs.api.request_id import RequestIdMiddleware
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import RUNNERS
+from pxm_jobs.queue.status_watch import StatusWatch
 from pxm_jobs.queue.worker import Worker
 from pxm_jobs.store.engine import make_engine, write_transaction
 from pxm_jobs.tenancy.signing import load_signing_secret
@@ -41,6 +46,7 @@ def create_app(
         try:
             yield
         finally:
+            app.state.status_watch.stop()
             if worker is not None:
                 worker.stop()
 
@@ -52,17 +58,22 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    # What `?wait=N` requests wait on; on PostgreSQL it listens once someone waits.
+    app.state.status_watch = StatusWatch(engine)
     install_error_handlers(app)
+    install_openapi(app, settings)
+    install_access_log_redaction()
     app.include_router(auth.router)
-    app.include_router(jobs.router, prefix="/pcm/jobs")
+    app.include_router(jobs.router, prefix="/pcm/jobs", responses=ADMIN_ERRORS)
     # The public docs' examples spell it in the singular; serve both, document one.
     app.include_router(jobs.router, prefix="/pcm/job", include_in_schema=False)
-    app.include_router(products.router, prefix="/pcm/products")
+    app.include_router(products.router, prefix="/pcm/products", responses=ADMIN_ERRORS)
     # Outside /pcm: a signed link, not a bearer token, lets its holder download the file.
     app.include_router(downloads_api.router)
-    app.include_router(hierarchies.router, prefix="/pcm/hierarchies")
-    app.include_router(nodes.router, prefix="/pcm/hierarchies")
-    app.include_router(node_products.router, prefix="/pcm/hierarchies")
+    # Outside /pcm and without a token, as scrapers expect; it names no store.
+    app.include_router(metrics_api.router)
+    for catalog in (hierarchies, nodes, node_products):
+        app.include_router(catalog.router, prefix="/pcm/hierarchies", responses=ADMIN_ERRORS)
     # Added last so they run first: every answer, even a refused body, carries a request id.
     app.add_middleware(
         BodyLimitMiddleware,

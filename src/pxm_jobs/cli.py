@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from prometheus_client import start_http_server
 from sqlalchemy import Engine
 
 from pxm_jobs.config import Settings
@@ -92,6 +93,9 @@ def worker() -> None:
     settings = Settings()
     engine = _migrated_engine(settings)
     runner = Worker(engine, settings, RUNNERS)
+    if settings.worker_metrics_port is not None:
+        # The worker's job timings; the queue's gauges are on the API's /metrics.
+        start_http_server(settings.worker_metrics_port, addr=settings.host)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     export_rows_per_file: int = Field(default=50_000, gt=0)
     export_retention_days: float = Field(default=7, gt=0)
     download_link_seconds: int = Field(default=3600, gt=0)
+    # Finished jobs, their errors and their files are deleted this long after they finished.
+    job_retention_days: float = Field(default=90, gt=0)
+    # When set, `pxm-jobs worker` serves its own Prometheus metrics on this port.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     def worker_concurrency_for(self, dialect: str) -> int:
         if self.worker_concurrency is not None:

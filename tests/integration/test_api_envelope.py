@@ -83,3 +83,11 @@ def test_bodies_over_the_limit_get_a_413(client: TestClient, settings: Settings)
 def test_unknown_routes_and_methods_are_enveloped(client: TestClient) -> None:
     assert only_error(client.get("/nothing/here").json())["status"] == "404"
     assert only_error(client.put("/pcm/jobs").json())["status"] == "405"
+
+
+def test_a_405_lists_every_method_of_the_path(client: TestClient) -> None:
+    # GET and POST /pcm/products are separate routes; the router alone would name only one.
+    assert client.request("OPTIONS", "/pcm/products").headers["Allow"] == "GET, POST"
+    product = "/pcm/products/00000000-0000-0000-0000-000000000000"
+    allowed = client.patch(product).headers["Allow"].split(", ")
+    assert {"GET", "PUT", "DELETE"} <= set(allowed) and "PATCH" not in allowed

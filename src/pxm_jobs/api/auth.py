@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 
+from pxm_jobs.api.common_schemas import error_responses
 from pxm_jobs.api.deps import ReadConnectionDep, SettingsDep
 from pxm_jobs.api.errors import ApiError
+from pxm_jobs.api.token_schemas import ClientIdField, ClientSecretField, GrantTypeField, TokenPublic
 from pxm_jobs.clock import utc_now
 from pxm_jobs.tenancy.errors import MissingCredential, TenancyError
 from pxm_jobs.tenancy.tokens import exchange_credentials
 
 router = APIRouter(tags=["authentication"])
 
-OptionalField = Annotated[str | None, Form()]
 
-
-@router.post("/oauth/access_token")
+@router.post(
+    "/oauth/access_token",
+    response_model=TokenPublic,
+    responses=error_responses(400, 401, 413, 422, 500),
+)
 def create_access_token(
     request: Request,
     connection: ReadConnectionDep,
     settings: SettingsDep,
-    grant_type: OptionalField = None,
-    client_id: OptionalField = None,
-    client_secret: OptionalField = None,
+    grant_type: GrantTypeField = None,
+    client_id: ClientIdField = None,
+    client_secret: ClientSecretField = None,
 ) -> dict[str, Any]:
+    """A bearer token: admin for client credentials, storefront for an implicit grant."""
     try:
         token = exchange_credentials(
             connection,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, Engine
 
 from pxm_jobs.api.errors import ApiError
@@ -16,6 +17,13 @@ from pxm_jobs.tenancy.errors import InvalidToken
 from pxm_jobs.tenancy.tokens import Grant, ensure_key_active, verify_token
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+# Declares the bearer scheme in /openapi.json. It never refuses a request itself
+# (`auto_error=False`): `admin_store_id` does, with the contract's 401 and 403 answers.
+bearer_scheme = HTTPBearer(
+    scheme_name="bearerAuth",
+    description="An admin token from POST /oauth/access_token (grant_type=client_credentials).",
+    auto_error=False,
+)
 
 
 def get_settings(request: Request) -> Settings:
@@ -66,7 +74,11 @@ def _bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def admin_store_id(request: Request, engine: EngineDep) -> str:
+def admin_store_id(
+    request: Request,
+    engine: EngineDep,
+    _documented: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+) -> str:
     """The store of an admin (client credentials) token; 401 without one, 403 for storefront."""
     token = _bearer_token(request)
     try:

@@ -1,4 +1,4 @@
-"""Exported files: signed links to them, minted when a job is read, and the route that serves them.
+"""Job files (exports, rejected rows): signed links, minted when a job is read, and their route.
 
 The route sits outside `/pcm` because it takes no bearer token: the link's signature is the
 permission. Signatures are checked before the database is touched, so an unsigned request
@@ -17,12 +17,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
+from pxm_jobs.api.common_schemas import Responses, error_responses
 from pxm_jobs.api.deps import EngineDep
 from pxm_jobs.api.errors import ApiError
 from pxm_jobs.catalog.product_export import FILES_META_KEY
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
-from pxm_jobs.queue.models import Job, JobStatus, JobType
+from pxm_jobs.queue.models import ERROR_FILE_META_KEY, Job, JobStatus, JobType
 from pxm_jobs.store.blobs import get_blob, read_blob
 from pxm_jobs.store.engine import read_transaction
 from pxm_jobs.tenancy.errors import InvalidDownloadLink
@@ -31,6 +32,15 @@ from pxm_jobs.tenancy.links import sign_download, verify_download
 router = APIRouter(tags=["downloads"])
 
 DOWNLOAD_PREFIX = "downloads"
+CSV_MEDIA_TYPE = "text/csv"
+
+DOWNLOAD_RESPONSES: Responses = {
+    200: {
+        "description": "The file, as an attachment.",
+        "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+    },
+    **error_responses(403, 404, 413, 500),
+}
 
 
 @dataclass(frozen=True)
@@ -70,7 +80,20 @@ def export_file_locations(job: Job, links: DownloadLinks | None) -> list[str] | 
     return [links.url_for(file["blob_id"], file["name"]) for file in files]
 
 
-@router.get(f"/{DOWNLOAD_PREFIX}/{{file_id}}/{{name}}", name="download_file")
+def error_file_location(job: Job, links: DownloadLinks | None) -> str | None:
+    """A fresh link to the rejected rows of a failed import; None when there are none."""
+    error_file = job.meta.get(ERROR_FILE_META_KEY)
+    if job.status is not JobStatus.FAILED or not error_file or links is None:
+        return None
+    return links.url_for(error_file["blob_id"], error_file["name"])
+
+
+@router.get(
+    f"/{DOWNLOAD_PREFIX}/{{file_id}}/{{name}}",
+    name="download_file",
+    response_class=StreamingResponse,
+    responses=DOWNLOAD_RESPONSES,
+)
 def download_file(
     request: Request,
     file_id: str,
@@ -79,7 +102,7 @@ def download_file(
     expires: str | None = None,
     signature: str | None = None,
 ) -> StreamingResponse:
-    """An exported file, for whoever holds a live link to it."""
+    """An exported file or a file of rejected rows, for whoever holds a live link to it."""
     now = utc_now()
     try:
         verify_download(request.app.state.signing_secret, file_id, name, expires, signature, now)
@@ -90,7 +113,8 @@ def download_file(
     if blob is None or blob.name != name or (blob.expires_at and blob.expires_at <= now):
         raise ApiError(
             404,
-            "this file was deleted at the end of its retention period; export the products again",
+            "this file was deleted with its job or at the end of its retention period; "
+            "export the products again, or retry the import for a new file of rejected rows",
             title="Not Found",
         )
     return StreamingResponse(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -11,10 +12,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from pxm_jobs.api.request_id import REQUEST_ID_HEADER, request_id_of
 
 logger = logging.getLogger(__name__)
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ApiError(Exception):
@@ -51,15 +56,30 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     request_id = request_id_of(request)
-    error: dict[str, Any] = {"status": str(status), "title": title, "detail": detail}
+    error: dict[str, Any] = {"status": str(status), "title": title, "detail": _encodable(detail)}
     if request_id:
         error["request_id"] = request_id
     if meta:
-        error["meta"] = meta
+        error["meta"] = _encodable(meta)
     response_headers = dict(headers or {})
     if request_id:
         response_headers[REQUEST_ID_HEADER] = request_id
     return JSONResponse({"errors": [error]}, status_code=status, headers=response_headers)
+
+
+def _encodable(value: Any) -> Any:
+    """`value` with every lone surrogate replaced by U+FFFD.
+
+    Details and meta may quote what the caller sent, and a JSON body can hold lone surrogates,
+    which have no UTF-8 form: left in, the refusal itself would fail to encode.
+    """
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_encodable(key): _encodable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(item) for item in value]
+    return value
 
 
 def _describe_validation_error(error: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -82,15 +102,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         status = error.status_code
+        headers = dict(error.headers or {})
         if status == 404:
             detail = f"no resource at {request.method} {request.url.path}; check the path"
         elif status == 405:
             detail = f"{request.method} is not allowed on {request.url.path}"
+            headers["Allow"] = ", ".join(_allowed_methods(request))
         else:
             detail = str(error.detail)
-        return error_response(
-            request, status, HTTPStatus(status).phrase, detail, headers=dict(error.headers or {})
-        )
+        return error_response(request, status, HTTPStatus(status).phrase, detail, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -111,6 +131,23 @@ def install_error_handlers(app: FastAPI) -> None:
             "Internal Server Error",
             "the server failed to handle this request; quote the request_id when reporting it",
         )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this path.
+
+    The router names only the first route whose path matched, but GET and POST of one path are
+    often separate routes, and `Allow` must list them all; asking the router about each method
+    works however routes are nested.
+    """
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 def envelope_bytes(status: int, detail: str, request_id: str | None) -> bytes:

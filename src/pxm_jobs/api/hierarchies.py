@@ -8,12 +8,22 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import Connection
 
+from pxm_jobs.api.common_schemas import error_responses
 from pxm_jobs.api.deps import ReadConnectionDep, StoreIdDep, WriteConnectionDep
 from pxm_jobs.api.errors import ApiError, not_found
 from pxm_jobs.api.hierarchy_errors import catalog_errors_as_http
 from pxm_jobs.api.hierarchy_rendering import render_hierarchy, render_node
-from pxm_jobs.api.hierarchy_schemas import HierarchyCreate, HierarchyDuplicate, HierarchyUpdate
+from pxm_jobs.api.hierarchy_schemas import (
+    HierarchyCreate,
+    HierarchyDocument,
+    HierarchyDuplicate,
+    HierarchyListDocument,
+    HierarchyUpdate,
+    NodeListDocument,
+)
 from pxm_jobs.api.ids import require_uuid
+from pxm_jobs.api.job_requests import IdempotencyKeyDep, keyed, queue_job
+from pxm_jobs.api.job_schemas import JobDocument
 from pxm_jobs.api.jobs import job_document
 from pxm_jobs.api.pagination import PageDep, list_document
 from pxm_jobs.api.request_id import request_id_of
@@ -29,7 +39,7 @@ from pxm_jobs.catalog.hierarchy_copy import CopyRequest, check_copy_changes
 from pxm_jobs.catalog.nodes import list_children
 from pxm_jobs.clock import utc_now
 from pxm_jobs.queue.models import JobType
-from pxm_jobs.queue.transitions import NewJob, enqueue_job
+from pxm_jobs.queue.transitions import NewJob
 
 router = APIRouter(tags=["hierarchies"])
 
@@ -53,7 +63,7 @@ def refuse_other_id(body_id: str | None, path_id: str) -> None:
         )
 
 
-@router.get("")
+@router.get("", response_model=HierarchyListDocument, responses=error_responses(400))
 def list_store_hierarchies(
     request: Request, store_id: StoreIdDep, connection: ReadConnectionDep, page: PageDep
 ) -> dict[str, Any]:
@@ -61,7 +71,9 @@ def list_store_hierarchies(
     return list_document(request, [render_hierarchy(item) for item in found], total, page)
 
 
-@router.post("", status_code=201)
+@router.post(
+    "", status_code=201, response_model=HierarchyDocument, responses=error_responses(400, 422)
+)
 def create_store_hierarchy(
     body: HierarchyCreate, store_id: StoreIdDep, connection: WriteConnectionDep
 ) -> dict[str, Any]:
@@ -70,14 +82,16 @@ def create_store_hierarchy(
     return {"data": render_hierarchy(hierarchy)}
 
 
-@router.get("/{hierarchy_id}")
+@router.get("/{hierarchy_id}", response_model=HierarchyDocument, responses=error_responses(404))
 def show_hierarchy(
     hierarchy_id: str, store_id: StoreIdDep, connection: ReadConnectionDep
 ) -> dict[str, Any]:
     return {"data": render_hierarchy(find_hierarchy(connection, store_id, hierarchy_id))}
 
 
-@router.put("/{hierarchy_id}")
+@router.put(
+    "/{hierarchy_id}", response_model=HierarchyDocument, responses=error_responses(400, 404, 422)
+)
 def update_store_hierarchy(
     hierarchy_id: str,
     body: HierarchyUpdate,
@@ -93,7 +107,9 @@ def update_store_hierarchy(
     return {"data": render_hierarchy(hierarchy)}
 
 
-@router.delete("/{hierarchy_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/{hierarchy_id}", status_code=204, response_class=Response, responses=error_responses(404)
+)
 def delete_store_hierarchy(
     hierarchy_id: str, store_id: StoreIdDep, connection: WriteConnectionDep
 ) -> Response:
@@ -102,7 +118,11 @@ def delete_store_hierarchy(
     return Response(status_code=204)
 
 
-@router.get("/{hierarchy_id}/children")
+@router.get(
+    "/{hierarchy_id}/children",
+    response_model=NodeListDocument,
+    responses=error_responses(400, 404),
+)
 def list_top_level_nodes(
     request: Request,
     hierarchy_id: str,
@@ -117,12 +137,19 @@ def list_top_level_nodes(
     return list_document(request, [render_node(node) for node in found], total, page)
 
 
-@router.post("/{hierarchy_id}/duplicate_job", status_code=201)
+@router.post(
+    "/{hierarchy_id}/duplicate_job",
+    status_code=201,
+    response_model=JobDocument,
+    responses=error_responses(400, 404, 422),
+)
 def duplicate_store_hierarchy(
     request: Request,
+    response: Response,
     hierarchy_id: str,
     store_id: StoreIdDep,
     connection: WriteConnectionDep,
+    idempotency_key: IdempotencyKeyDep,
     body: HierarchyDuplicate | None = None,
 ) -> dict[str, Any]:
     """Queue a `hierarchy-duplicate` job; the new hierarchy's id is chosen now and shown."""
@@ -132,15 +159,14 @@ def duplicate_store_hierarchy(
     with catalog_errors_as_http():
         changes = check_copy_changes(attributes)
     copy = CopyRequest(source.id, str(uuid.uuid4()), changes, include_products)
-    job = enqueue_job(
-        connection,
-        NewJob(
-            store_id=store_id,
-            type=JobType.HIERARCHY_DUPLICATE,
-            input=copy.to_job_input(),
-            meta={"copied_from": copy.source_id, "hierarchy_id": copy.new_id},
-            request_id=request_id_of(request),
-        ),
-        utc_now(),
+    new = NewJob(
+        store_id=store_id,
+        type=JobType.HIERARCHY_DUPLICATE,
+        input=copy.to_job_input(),
+        meta={"copied_from": copy.source_id, "hierarchy_id": copy.new_id},
+        request_id=request_id_of(request),
     )
+    # The new hierarchy's id is drawn per request: it is no part of what was asked.
+    asked = {"source": source.id, "changes": changes, "include_products": include_products}
+    job = queue_job(connection, keyed(new, idempotency_key, asked), response, utc_now())
     return {"data": job_document(connection, job)}

@@ -1,15 +1,16 @@
-"""Request bodies of the hierarchy, node and node-product endpoints, named by direction.
+"""Request and response bodies of the hierarchy, node and node-product endpoints, by direction.
 
-They check shape and types (a wrong `type` or a malformed body is a 422 from the framework);
-the catalog checks the rules (names, slugs, parents, siblings).
+Request bodies check shape and types (a wrong `type` or a malformed body is a 422 from the
+framework); the catalog checks the rules (names, slugs, parents, siblings).
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import MISSING, BaseModel, Field
 
+from pxm_jobs.api.common_schemas import ListLinks, ListMeta, PublicModel, RelatedLinks
 from pxm_jobs.catalog.hierarchy_rules import SORT_ORDER_MAX, SORT_ORDER_MIN
 
 
@@ -149,3 +150,87 @@ class ProductReference(BaseModel):
 
 class ProductReferences(BaseModel):
     data: list[ProductReference]
+
+
+# -- responses ---------------------------------------------------------------------------------
+
+
+class LocalizedTextPublic(PublicModel):
+    name: str | MISSING | None = MISSING
+    description: str | MISSING | None = MISSING
+
+
+class CatalogAttributesPublic(PublicModel):
+    """The attributes hierarchies and nodes share."""
+
+    name: str
+    description: str | MISSING = MISSING
+    slug: str | MISSING = MISSING
+    locales: dict[str, LocalizedTextPublic] | MISSING = MISSING
+
+
+class CatalogMetaPublic(PublicModel):
+    created_at: str
+    updated_at: str
+    owner: Literal["store"]
+
+
+class HierarchyRelationshipsPublic(PublicModel):
+    children: RelatedLinks
+
+
+class HierarchyPublic(PublicModel):
+    type: Literal["hierarchy"]
+    id: str
+    attributes: CatalogAttributesPublic
+    relationships: HierarchyRelationshipsPublic
+    meta: CatalogMetaPublic
+
+
+class HierarchyDocument(PublicModel):
+    data: HierarchyPublic
+
+
+class HierarchyListDocument(PublicModel):
+    data: list[HierarchyPublic]
+    meta: ListMeta
+    links: ListLinks
+
+
+class ParentPublic(PublicModel):
+    data: NodeReference
+
+
+class NodeRelationshipsPublic(PublicModel):
+    children: RelatedLinks
+    products: RelatedLinks
+    parent: ParentPublic | MISSING = Field(default=MISSING, description="Absent on top nodes.")
+
+
+class NodeMetaPublic(CatalogMetaPublic):
+    hierarchy_id: str
+    sort_order: int | MISSING = MISSING
+
+
+class NodePublic(PublicModel):
+    type: Literal["node"]
+    id: str
+    attributes: CatalogAttributesPublic
+    relationships: NodeRelationshipsPublic
+    meta: NodeMetaPublic
+
+
+class NodeDocument(PublicModel):
+    data: NodePublic
+
+
+class NodeListDocument(PublicModel):
+    data: list[NodePublic]
+    meta: ListMeta
+    links: ListLinks
+
+
+class ProductReferenceListDocument(PublicModel):
+    data: list[ProductReference]
+    meta: ListMeta
+    links: ListLinks

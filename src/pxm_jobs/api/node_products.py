@@ -7,13 +7,19 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sqlalchemy import Connection
 
+from pxm_jobs.api.common_schemas import error_responses
 from pxm_jobs.api.deps import ReadConnectionDep, StoreIdDep, WriteConnectionDep
 from pxm_jobs.api.hierarchy_errors import catalog_errors_as_http
 from pxm_jobs.api.hierarchy_rendering import render_node
-from pxm_jobs.api.hierarchy_schemas import ProductReferences
+from pxm_jobs.api.hierarchy_schemas import (
+    NodeDocument,
+    ProductReferenceListDocument,
+    ProductReferences,
+)
 from pxm_jobs.api.nodes import NODE_PATH, require_node_ids
 from pxm_jobs.api.pagination import PageDep, list_document
 from pxm_jobs.api.product_rendering import render_product
+from pxm_jobs.api.product_schemas import ProductListDocument
 from pxm_jobs.catalog.node_products import (
     link_products,
     list_node_products,
@@ -33,7 +39,12 @@ def _node_document(
     return {"data": render_node(require_node(connection, store_id, hierarchy_id, node_id))}
 
 
-@router.post(RELATIONSHIP_PATH, status_code=201)
+@router.post(
+    RELATIONSHIP_PATH,
+    status_code=201,
+    response_model=NodeDocument,
+    responses=error_responses(400, 404, 422),
+)
 def link_node_products(
     hierarchy_id: str,
     node_id: str,
@@ -48,7 +59,9 @@ def link_node_products(
         return _node_document(connection, store_id, *ids)
 
 
-@router.delete(RELATIONSHIP_PATH)
+@router.delete(
+    RELATIONSHIP_PATH, response_model=NodeDocument, responses=error_responses(400, 404, 422)
+)
 def unlink_node_products(
     hierarchy_id: str,
     node_id: str,
@@ -62,7 +75,11 @@ def unlink_node_products(
         return _node_document(connection, store_id, *ids)
 
 
-@router.get(RELATIONSHIP_PATH)
+@router.get(
+    RELATIONSHIP_PATH,
+    response_model=ProductReferenceListDocument,
+    responses=error_responses(400, 404),
+)
 def list_node_product_ids(
     request: Request,
     hierarchy_id: str,
@@ -83,7 +100,9 @@ def list_node_product_ids(
     return list_document(request, data, total, page)
 
 
-@router.get(NODE_PATH + "/products")
+@router.get(
+    NODE_PATH + "/products", response_model=ProductListDocument, responses=error_responses(400, 404)
+)
 def list_products_of_node(
     request: Request,
     hierarchy_id: str,

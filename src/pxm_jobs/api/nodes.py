@@ -6,12 +6,19 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from pxm_jobs.api.common_schemas import error_responses
 from pxm_jobs.api.deps import ReadConnectionDep, StoreIdDep, WriteConnectionDep
 from pxm_jobs.api.errors import not_found
 from pxm_jobs.api.hierarchies import find_hierarchy, refuse_other_id
 from pxm_jobs.api.hierarchy_errors import catalog_errors_as_http
 from pxm_jobs.api.hierarchy_rendering import render_node
-from pxm_jobs.api.hierarchy_schemas import NodeCreate, NodeUpdate, ParentUpdate
+from pxm_jobs.api.hierarchy_schemas import (
+    NodeCreate,
+    NodeDocument,
+    NodeListDocument,
+    NodeUpdate,
+    ParentUpdate,
+)
 from pxm_jobs.api.ids import require_uuid
 from pxm_jobs.api.pagination import PageDep, list_document
 from pxm_jobs.catalog.nodes import (
@@ -36,7 +43,9 @@ def require_node_ids(hierarchy_id: str, node_id: str) -> tuple[str, str]:
     return require_uuid(hierarchy_id, "hierarchy"), require_uuid(node_id, "node")
 
 
-@router.get("/{hierarchy_id}/nodes")
+@router.get(
+    "/{hierarchy_id}/nodes", response_model=NodeListDocument, responses=error_responses(400, 404)
+)
 def list_hierarchy_nodes(
     request: Request,
     hierarchy_id: str,
@@ -51,7 +60,12 @@ def list_hierarchy_nodes(
     return list_document(request, [render_node(node) for node in found], total, page)
 
 
-@router.post("/{hierarchy_id}/nodes", status_code=201)
+@router.post(
+    "/{hierarchy_id}/nodes",
+    status_code=201,
+    response_model=NodeDocument,
+    responses=error_responses(400, 404, 422),
+)
 def create_hierarchy_node(
     hierarchy_id: str, body: NodeCreate, store_id: StoreIdDep, connection: WriteConnectionDep
 ) -> dict[str, Any]:
@@ -70,7 +84,7 @@ def create_hierarchy_node(
     return {"data": render_node(node)}
 
 
-@router.get(NODE_PATH)
+@router.get(NODE_PATH, response_model=NodeDocument, responses=error_responses(404))
 def show_node(
     hierarchy_id: str, node_id: str, store_id: StoreIdDep, connection: ReadConnectionDep
 ) -> dict[str, Any]:
@@ -80,7 +94,7 @@ def show_node(
     return {"data": render_node(node)}
 
 
-@router.put(NODE_PATH)
+@router.put(NODE_PATH, response_model=NodeDocument, responses=error_responses(400, 404, 422))
 def update_hierarchy_node(
     hierarchy_id: str,
     node_id: str,
@@ -100,7 +114,7 @@ def update_hierarchy_node(
     return {"data": render_node(node)}
 
 
-@router.delete(NODE_PATH, status_code=204, response_class=Response)
+@router.delete(NODE_PATH, status_code=204, response_class=Response, responses=error_responses(404))
 def delete_hierarchy_node(
     hierarchy_id: str, node_id: str, store_id: StoreIdDep, connection: WriteConnectionDep
 ) -> Response:
@@ -109,7 +123,9 @@ def delete_hierarchy_node(
     return Response(status_code=204)
 
 
-@router.get(NODE_PATH + "/children")
+@router.get(
+    NODE_PATH + "/children", response_model=NodeListDocument, responses=error_responses(400, 404)
+)
 def list_node_children(
     request: Request,
     hierarchy_id: str,
@@ -127,7 +143,12 @@ def list_node_children(
     return list_document(request, [render_node(node) for node in found], total, page)
 
 
-@router.put(NODE_PATH + "/relationships/parent", status_code=204, response_class=Response)
+@router.put(
+    NODE_PATH + "/relationships/parent",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(400, 404, 422),
+)
 def change_node_parent(
     hierarchy_id: str,
     node_id: str,
@@ -142,7 +163,12 @@ def change_node_parent(
     return Response(status_code=204)
 
 
-@router.delete(NODE_PATH + "/relationships/parent", status_code=204, response_class=Response)
+@router.delete(
+    NODE_PATH + "/relationships/parent",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(404, 422),
+)
 def remove_node_parent(
     hierarchy_id: str, node_id: str, store_id: StoreIdDep, connection: WriteConnectionDep
 ) -> Response:

@@ -5,11 +5,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
+from pydantic import WithJsonSchema
 
 from pxm_jobs.api.errors import ApiError
 
 DEFAULT_PAGE_LIMIT = 25
+LIMIT_PARAMETER = "page[limit]"
+OFFSET_PARAMETER = "page[offset]"
+
+# Read as text and checked here, not by the framework: a bad value is the contract's 400 naming
+# the parameter, and the maxima are settings. The document shows the integers they must be; its
+# maxima are set from the settings when it is built (`api/openapi.py`).
+PageLimitQuery = Annotated[
+    str | None,
+    Query(
+        alias=LIMIT_PARAMETER,
+        description=f"Items per page (default {DEFAULT_PAGE_LIMIT}); otherwise a 400.",
+    ),
+    WithJsonSchema({"type": "integer", "minimum": 1, "default": DEFAULT_PAGE_LIMIT}),
+]
+PageOffsetQuery = Annotated[
+    str | None,
+    Query(alias=OFFSET_PARAMETER, description="Items to skip (default 0); otherwise a 400."),
+    WithJsonSchema({"type": "integer", "minimum": 0, "default": 0}),
+]
 
 
 @dataclass(frozen=True)
@@ -18,8 +38,7 @@ class Page:
     offset: int
 
 
-def _read_bound(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
+def _read_bound(raw: str | None, name: str, default: int, low: int, high: int) -> int:
     if raw is None or raw == "":
         return default
     try:
@@ -31,11 +50,14 @@ def _read_bound(request: Request, name: str, default: int, low: int, high: int) 
     return value
 
 
-def read_page(request: Request) -> Page:
+def read_page(
+    request: Request, limit: PageLimitQuery = None, offset: PageOffsetQuery = None
+) -> Page:
     settings = request.app.state.settings
-    limit = _read_bound(request, "page[limit]", DEFAULT_PAGE_LIMIT, 1, settings.page_limit_max)
-    offset = _read_bound(request, "page[offset]", 0, 0, settings.page_offset_max)
-    return Page(limit=limit, offset=offset)
+    return Page(
+        limit=_read_bound(limit, LIMIT_PARAMETER, DEFAULT_PAGE_LIMIT, 1, settings.page_limit_max),
+        offset=_read_bound(offset, OFFSET_PARAMETER, 0, 0, settings.page_offset_max),
+    )
 
 
 PageDep = Annotated[Page, Depends(read_page)]
@@ -49,7 +71,9 @@ def list_document(
 
     def link(offset: int) -> str:
         return str(
-            request.url.include_query_params(**{"page[offset]": offset, "page[limit]": page.limit})
+            request.url.include_query_params(
+                **{OFFSET_PARAMETER: offset, LIMIT_PARAMETER: page.limit}
+            )
         )
 
     links: dict[str, str | None] = {

@@ -1,14 +1,17 @@
-"""Request bodies of the product endpoints, named by direction.
+"""Request and response bodies of the product endpoints, named by direction.
 
-They check shape and types (a wrong `type`, an unknown attribute or a value of the wrong kind is
-a 422 from the framework); the catalog's product rules, shared with the import, check values.
+Request bodies check shape and types (a wrong `type`, an unknown attribute or a value of the
+wrong kind is a 422 from the framework); the catalog's product rules, shared with the import,
+check values.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import MISSING, BaseModel, ConfigDict, Field, model_validator
+
+from pxm_jobs.api.common_schemas import ListLinks, ListMeta, PublicModel
 
 
 class LocalizedProductText(BaseModel):
@@ -84,3 +87,52 @@ class ProductExport(BaseModel):
 
     def columns(self) -> list[str]:
         return list(self.data.attributes.columns or ()) if self.data is not None else []
+
+
+# -- responses ---------------------------------------------------------------------------------
+
+
+class ProductLocalePublic(PublicModel):
+    name: str | MISSING = MISSING
+    description: str | MISSING = MISSING
+
+
+class ProductAttributesPublic(PublicModel):
+    name: str
+    slug: str
+    status: Literal["draft", "live"]
+    commodity_type: Literal["physical", "digital"]
+    description: str | MISSING = MISSING
+    sku: str | MISSING = MISSING
+    upc_ean: str | MISSING = MISSING
+    mpn: str | MISSING = MISSING
+    external_ref: str | MISSING = MISSING
+    main_image_id: str | MISSING = MISSING
+    tags: list[str] | MISSING = MISSING
+    locales: dict[str, ProductLocalePublic] | MISSING = MISSING
+
+
+class ProductMetaPublic(PublicModel):
+    created_at: str
+    updated_at: str
+    owner: Literal["store"]
+    templates: dict[str, dict[str, str]] | MISSING = Field(
+        default=MISSING, description="Custom data by template, then by field."
+    )
+
+
+class ProductPublic(PublicModel):
+    type: Literal["product"]
+    id: str
+    attributes: ProductAttributesPublic
+    meta: ProductMetaPublic
+
+
+class ProductDocument(PublicModel):
+    data: ProductPublic
+
+
+class ProductListDocument(PublicModel):
+    data: list[ProductPublic]
+    meta: ListMeta
+    links: ListLinks

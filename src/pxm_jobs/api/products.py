@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import WithJsonSchema
 from sqlalchemy import Engine
 from starlette.datastructures import UploadFile
 
+from pxm_jobs.api.common_schemas import error_responses
 from pxm_jobs.api.deps import (
     EngineDep,
     ReadConnectionDep,
@@ -21,10 +24,24 @@ from pxm_jobs.api.deps import (
 from pxm_jobs.api.downloads import DownloadLinksDep
 from pxm_jobs.api.errors import ApiError, not_found
 from pxm_jobs.api.ids import require_uuid
+from pxm_jobs.api.job_requests import (
+    REPLAYED_HEADER,
+    IdempotencyKeyDep,
+    key_reused,
+    keyed,
+    queue_job,
+)
+from pxm_jobs.api.job_schemas import JobDocument
 from pxm_jobs.api.jobs import job_document
 from pxm_jobs.api.pagination import PageDep, list_document
 from pxm_jobs.api.product_rendering import render_product
-from pxm_jobs.api.product_schemas import ProductCreate, ProductExport, ProductUpdate
+from pxm_jobs.api.product_schemas import (
+    ProductCreate,
+    ProductDocument,
+    ProductExport,
+    ProductListDocument,
+    ProductUpdate,
+)
 from pxm_jobs.api.request_id import request_id_of
 from pxm_jobs.catalog.errors import (
     CatalogError,
@@ -42,23 +59,62 @@ from pxm_jobs.catalog.products import get_product, list_products, parse_product_
 from pxm_jobs.catalog.upload_check import ImportFileChecker
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
-from pxm_jobs.queue.models import JobType
+from pxm_jobs.queue.idempotency import IdempotencyKeyReused, RequestReplayed
+from pxm_jobs.queue.models import Job, JobType
+from pxm_jobs.queue.reads import get_job
 from pxm_jobs.queue.transitions import NewJob, enqueue_job
 from pxm_jobs.store.blobs import CHUNK_BYTES, write_blob
-from pxm_jobs.store.engine import write_transaction
+from pxm_jobs.store.engine import read_transaction, write_transaction
 
 router = APIRouter(tags=["products"])
 
 UPLOAD_PART = "file"
 
+ProductFilterQuery = Annotated[
+    str | None,
+    Query(
+        description="Terms `op(attribute,value)` joined by `:`, such as "
+        "`eq(sku,abc):like(name,*shoe*)`; operators eq, like, in. Unusable ones are a 400.",
+    ),
+]
+# Read as text so that a bad value is a 400 naming the parameter, like every query parameter.
+TemplateSlugsQuery = Annotated[
+    str | None,
+    Query(alias="useTemplateSlugs", description="Name custom-data columns by template slug."),
+    WithJsonSchema({"type": "boolean", "default": False}),
+]
+# The upload is read by the route itself, after the token check, with tight form limits; the
+# document still has to say what to send.
+IMPORT_REQUEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [UPLOAD_PART],
+                    "properties": {
+                        UPLOAD_PART: {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "The CSV file, UTF-8, with a header row naming at "
+                            "least name, sku and commodity_type.",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
 
-@router.get("")
+
+@router.get("", response_model=ProductListDocument, responses=error_responses(400))
 def list_store_products(
     request: Request,
     store_id: StoreIdDep,
     connection: ReadConnectionDep,
     page: PageDep,
-    filter: str | None = None,
+    filter: ProductFilterQuery = None,
 ) -> dict[str, Any]:
     filters = _read_filter(filter)
     found, total = list_products(
@@ -67,7 +123,7 @@ def list_store_products(
     return list_document(request, [render_product(product) for product in found], total, page)
 
 
-@router.get("/{product_id}")
+@router.get("/{product_id}", response_model=ProductDocument, responses=error_responses(404))
 def show_product(
     product_id: str, store_id: StoreIdDep, connection: ReadConnectionDep
 ) -> dict[str, Any]:
@@ -77,7 +133,9 @@ def show_product(
     return {"data": render_product(product)}
 
 
-@router.post("", status_code=201)
+@router.post(
+    "", status_code=201, response_model=ProductDocument, responses=error_responses(400, 422)
+)
 def create_store_product(
     body: ProductCreate, store_id: StoreIdDep, connection: WriteConnectionDep, settings: SettingsDep
 ) -> dict[str, Any]:
@@ -88,7 +146,9 @@ def create_store_product(
     return {"data": render_product(product)}
 
 
-@router.put("/{product_id}")
+@router.put(
+    "/{product_id}", response_model=ProductDocument, responses=error_responses(400, 404, 422)
+)
 def update_store_product(
     product_id: str,
     body: ProductUpdate,
@@ -118,7 +178,9 @@ def update_store_product(
     return {"data": render_product(product)}
 
 
-@router.delete("/{product_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/{product_id}", status_code=204, response_class=Response, responses=error_responses(404)
+)
 def delete_store_product(
     product_id: str, store_id: StoreIdDep, connection: WriteConnectionDep
 ) -> Response:
@@ -127,14 +189,18 @@ def delete_store_product(
     return Response(status_code=204)
 
 
-@router.post("/export", status_code=201)
+@router.post(
+    "/export", status_code=201, response_model=JobDocument, responses=error_responses(400, 422)
+)
 def export_store_products(
     request: Request,
+    response: Response,
     store_id: StoreIdDep,
     connection: WriteConnectionDep,
     links: DownloadLinksDep,
-    filter: str | None = None,
-    use_template_slugs: Annotated[str | None, Query(alias="useTemplateSlugs")] = None,
+    idempotency_key: IdempotencyKeyDep,
+    filter: ProductFilterQuery = None,
+    use_template_slugs: TemplateSlugsQuery = None,
     body: ProductExport | None = None,
 ) -> dict[str, Any]:
     """Check the filter and columns now, and queue a `product-export` job for them."""
@@ -151,17 +217,14 @@ def export_store_products(
         job_input["filter"] = filter
     if columns is not None:
         job_input["columns"] = list(columns)
-    job = enqueue_job(
-        connection,
-        NewJob(
-            store_id=store_id,
-            type=JobType.PRODUCT_EXPORT,
-            input=job_input,
-            meta={"filter": filter} if filter else {},
-            request_id=request_id_of(request),
-        ),
-        utc_now(),
+    new = NewJob(
+        store_id=store_id,
+        type=JobType.PRODUCT_EXPORT,
+        input=job_input,
+        meta={"filter": filter} if filter else {},
+        request_id=request_id_of(request),
     )
+    job = queue_job(connection, keyed(new, idempotency_key, job_input), response, utc_now())
     return {"data": job_document(connection, job, links=links)}
 
 
@@ -193,9 +256,22 @@ def _catalog_errors_as_http() -> Iterator[None]:
         raise ApiError(422, error.detail, title="Failed Validation", meta=meta) from None
 
 
-@router.post("/import", status_code=201)
+@router.post(
+    "/import",
+    status_code=201,
+    response_model=JobDocument,
+    responses=error_responses(400, 422),
+    openapi_extra=IMPORT_REQUEST_BODY,
+)
 async def import_products(
-    request: Request, store_id: StoreIdDep, engine: EngineDep, dry_run: bool = False
+    request: Request,
+    response: Response,
+    store_id: StoreIdDep,
+    engine: EngineDep,
+    idempotency_key: IdempotencyKeyDep,
+    dry_run: Annotated[
+        bool, Query(description="Validate and report as an import would, writing nothing.")
+    ] = False,
 ) -> dict[str, Any]:
     """Check the uploaded CSV now, store it, and queue a `product-import` job for it."""
     form = await request.form(max_files=4, max_fields=16)
@@ -218,7 +294,14 @@ async def import_products(
             upload.filename or "import.csv",
             request_id_of(request),
             dry_run,
+            idempotency_key,
         )
+    except RequestReplayed as replayed:
+        # The upload was rolled back with the rest: the first request's job is the answer.
+        response.headers[REPLAYED_HEADER] = "true"
+        job = await run_in_threadpool(_show_replayed, engine, replayed.job)
+    except IdempotencyKeyReused as reused:
+        raise key_reused(reused) from None
     except ImportFileTooLarge as error:
         raise ApiError(413, error.detail) from None
     except CatalogError as error:
@@ -236,13 +319,18 @@ def _store_and_queue(
     filename: str,
     request_id: str | None,
     dry_run: bool,
+    idempotency_key: str | None,
 ) -> dict[str, Any]:
-    """One transaction: a file that fails its checks leaves neither a blob nor a job behind."""
+    """One transaction: a file that fails its checks leaves neither a blob nor a job behind,
+    and neither does one whose idempotency key finds the job of an earlier request.
+    """
     checker = ImportFileChecker(settings)
+    digest = hashlib.sha256()
 
     def checked_chunks() -> Iterator[bytes]:
         while chunk := file.read(CHUNK_BYTES):
             checker.feed(chunk)
+            digest.update(chunk)
             yield chunk
 
     with write_transaction(engine) as connection:
@@ -257,16 +345,20 @@ def _store_and_queue(
         job_input: dict[str, Any] = {"rows": summary.rows}
         if dry_run:
             job_input["dry_run"] = True
-        job = enqueue_job(
-            connection,
-            NewJob(
-                store_id=store_id,
-                type=JobType.PRODUCT_IMPORT,
-                input=job_input,
-                meta={"dry_run": True} if dry_run else {},
-                request_id=request_id,
-                file_id=blob.id,
-            ),
-            utc_now(),
+        new = NewJob(
+            store_id=store_id,
+            type=JobType.PRODUCT_IMPORT,
+            input=job_input,
+            meta={"dry_run": True} if dry_run else {},
+            request_id=request_id,
+            file_id=blob.id,
         )
+        asked = {"file_sha256": digest.hexdigest(), "dry_run": dry_run}
+        job = enqueue_job(connection, keyed(new, idempotency_key, asked), utc_now())
         return {"data": job_document(connection, job)}
+
+
+def _show_replayed(engine: Engine, job: Job) -> dict[str, Any]:
+    with read_transaction(engine) as connection:
+        current = get_job(connection, job.store_id, job.id) or job
+        return {"data": job_document(connection, current)}

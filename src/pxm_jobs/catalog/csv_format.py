@@ -35,8 +35,10 @@ ATTRIBUTE_COLUMNS = (
     "main_image_id",
 )
 REQUIRED_COLUMNS = ("name", "sku", "commodity_type")
-# Written by export so that a file can go round trip; an import never sets them.
-IGNORED_COLUMNS = frozenset({"_created_at", "_updated_at"})
+# Written by export so that a file can go round trip, and by a failed import beside each rejected
+# row (`_error`) so that the fixed rows import as they are; an import never sets them.
+ERROR_COLUMN = "_error"
+IGNORED_COLUMNS = frozenset({"_created_at", "_updated_at", ERROR_COLUMN})
 IGNORED_TEMPLATE_FIELDS = frozenset({"created_at", "updated_at"})
 TEMPLATE_PREFIX = "template:"
 TAG_SEPARATOR = ","

@@ -1,7 +1,8 @@
 """The filter language of list and export endpoints: `op(attribute,value)` terms joined by `:`.
 
-Operators are `eq` (one value), `like` (one value, `*` as wildcard, else "contains") and `in`
-(several values). A value may be quoted with `"` to hold commas, parentheses or colons.
+Operators are `eq` (one value), `like` (one value, `*` as wildcard, else "contains"), `in`
+(several values), and `gt` and `lt` (one value) where a caller allows them. A value may be
+quoted with `"` to hold commas, parentheses or colons.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from pxm_jobs.catalog.errors import InvalidFilter
 
-EQ, LIKE, IN = "eq", "like", "in"
+EQ, LIKE, IN, GT, LT = "eq", "like", "in", "gt", "lt"
 _QUOTE = '"'
 # No database can compare against these (PostgreSQL refuses NUL in text), so no row holds them.
 _UNMATCHABLE = re.compile("[\x00\ud800-\udfff]")

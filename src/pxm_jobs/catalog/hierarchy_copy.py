@@ -13,7 +13,7 @@ them back with executemany, on SQLite and on PostgreSQL alike.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -97,11 +97,14 @@ def copy_hierarchy(
     now: datetime,
     *,
     include_products: bool = False,
+    report_progress: Callable[[int, int | None], None] | None = None,
 ) -> HierarchyCopy:
     """Copy hierarchy `source_id` as `new_id`: its fields (`changes` win), tree and links.
 
     Copied nodes keep every field of their source, timestamps included: siblings without a
     sort_order are ordered by `updated_at`, and the copy must list them in the same order.
+    Progress is counted in nodes: none copied once their number is known, then all of them
+    (the copy is a few set-based statements, so there is nothing in between to report).
     HierarchyNotFound if the store has no such source.
     """
     checked = check_copy_changes(changes)
@@ -119,11 +122,15 @@ def copy_hierarchy(
         select(nodes.c.id).where(nodes.c.hierarchy_id == source_id)
     ).scalars()
     id_pairs = pair_new_ids(old_ids)
+    if report_progress is not None:
+        report_progress(0, len(id_pairs))
     if not id_pairs:
         return HierarchyCopy(hierarchy, nodes=0, product_links=0)
     _copy_map.create(connection)
     _fill_copy_map(connection, id_pairs)
     copied_nodes = _copy_nodes(connection, source_id, new_id)
+    if report_progress is not None:
+        report_progress(copied_nodes, len(id_pairs))
     copied_links = _copy_product_links(connection, source_id) if include_products else 0
     _copy_map.drop(connection)
     return HierarchyCopy(hierarchy, nodes=copied_nodes, product_links=copied_links)

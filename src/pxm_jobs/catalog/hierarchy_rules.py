@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from pxm_jobs.catalog.hierarchy_errors import InvalidCatalogField
+from pxm_jobs.catalog.text_rules import unstorable_character
 
 # Names and slugs are indexed for sibling uniqueness; PostgreSQL caps an index entry at about
 # 2,700 bytes, so a bound here keeps an overlong name a 422 rather than a database error.
@@ -23,6 +24,14 @@ HIERARCHY_FIELDS: Final = frozenset({"name", "description", "slug", "locales"})
 NODE_FIELDS: Final = HIERARCHY_FIELDS | {"sort_order"}
 
 
+def check_storable(field: str, text: str) -> str:
+    """`text`, unless it holds a character no database column can keep."""
+    what = unstorable_character(text)
+    if what is not None:
+        raise InvalidCatalogField(field, f"{field} must not contain {what}")
+    return text
+
+
 def check_name(value: object) -> str:
     """A name: text, not blank, at most `NAME_MAX_LENGTH` characters."""
     if not isinstance(value, str) or not value.strip():
@@ -31,7 +40,7 @@ def check_name(value: object) -> str:
         raise InvalidCatalogField(
             "name", f"name is {len(value)} characters long; the limit is {NAME_MAX_LENGTH}"
         )
-    return value
+    return check_storable("name", value)
 
 
 def check_slug(value: object) -> str | None:
@@ -72,13 +81,20 @@ def check_locales(value: object) -> dict[str, Any] | None:
         raise InvalidCatalogField(
             "locales", 'locales must map locale codes to objects: {"fr-FR": {"name": "..."}}'
         )
+    for locale, texts in value.items():
+        check_storable("locales", locale)
+        for text in texts.values():
+            if isinstance(text, str):
+                check_storable(f"locales.{locale}", text)
     return {locale: dict(texts) for locale, texts in value.items()}
 
 
 def check_description(value: object) -> str | None:
-    if value is not None and not isinstance(value, str):
+    if value is None:
+        return None
+    if not isinstance(value, str):
         raise InvalidCatalogField("description", "description must be text")
-    return value
+    return check_storable("description", value)
 
 
 _CHECKS = {

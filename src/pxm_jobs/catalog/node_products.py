@@ -10,6 +10,7 @@ from pxm_jobs.catalog.hierarchies import lock_hierarchy
 from pxm_jobs.catalog.hierarchy_errors import UnknownProducts
 from pxm_jobs.catalog.nodes import require_node
 from pxm_jobs.catalog.products import Product
+from pxm_jobs.catalog.text_rules import is_storable
 from pxm_jobs.store.tables import node_products, products
 
 # Ids per IN list: well under SQLite's limit on bound variables.
@@ -23,6 +24,11 @@ def _batches(ids: Sequence[str]) -> Iterator[Sequence[str]]:
 
 def _distinct(ids: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(ids))
+
+
+def _searchable(ids: Sequence[str]) -> list[str]:
+    """The ids a database can compare against; no product has any of the others."""
+    return [product_id for product_id in ids if is_storable(product_id)]
 
 
 def link_products(
@@ -42,7 +48,7 @@ def link_products(
     wanted = _distinct(product_ids)
     found: set[str] = set()
     linked: set[str] = set()
-    for batch in _batches(wanted):
+    for batch in _batches(_searchable(wanted)):
         found.update(
             connection.execute(
                 select(products.c.id).where(
@@ -80,7 +86,7 @@ def unlink_products(
     lock_hierarchy(connection, store_id, hierarchy_id)
     require_node(connection, store_id, hierarchy_id, node_id)
     removed = 0
-    for batch in _batches(_distinct(product_ids)):
+    for batch in _batches(_searchable(_distinct(product_ids))):
         result = connection.execute(
             delete(node_products).where(
                 node_products.c.node_id == node_id, node_products.c.product_id.in_(batch)

@@ -25,6 +25,7 @@ from pxm_jobs.catalog.hierarchy_errors import (
 )
 from pxm_jobs.catalog.hierarchy_rules import NODE_FIELDS, check_fields, check_name
 from pxm_jobs.catalog.node_cascade import cut_deep_levels
+from pxm_jobs.catalog.text_rules import is_storable
 from pxm_jobs.store.tables import nodes
 
 # The key of `update_node` changes that moves a node; its value is the new parent or None.
@@ -67,6 +68,8 @@ def _in_hierarchy(store_id: str, hierarchy_id: str) -> list[ColumnElement[bool]]
 
 
 def get_node(connection: Connection, store_id: str, hierarchy_id: str, node_id: str) -> Node | None:
+    if not is_storable(node_id):  # a parent id from a request body; no node has such an id
+        return None
     row = (
         connection.execute(
             select(nodes).where(*_in_hierarchy(store_id, hierarchy_id), nodes.c.id == node_id)

@@ -30,6 +30,7 @@ from pxm_jobs.catalog.errors import InvalidExportColumns
 from pxm_jobs.catalog.filters import FilterTerm
 from pxm_jobs.catalog.products import filter_conditions
 from pxm_jobs.config import Settings
+from pxm_jobs.queue.models import FILES_META_KEY as FILES_META_KEY
 from pxm_jobs.store.blobs import write_blob
 from pxm_jobs.store.tables import products
 
@@ -43,8 +44,6 @@ FLUSH_CHARS = 256 * 1024
 WRITE_BATCH_ROWS = 500
 PROGRESS_EVERY_ROWS = 1000
 
-# Kept in the job's meta for the API to mint links from; the leading `_` keeps it off the wire.
-FILES_META_KEY = "_files"
 
 ProgressCallback = Callable[[int, int | None], None]
 Cells = Sequence[Any]

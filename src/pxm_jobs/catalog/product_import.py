@@ -53,6 +53,8 @@ INVALID_FILE = "invalid_file"
 INVALID_HEADER = "invalid_header"
 TOO_MANY = "too_many"
 CONFLICT = "conflict"
+# Problems of the file as a whole rather than of some rows: no row can be singled out for them.
+FILE_PROBLEMS = frozenset({INVALID_FILE, INVALID_HEADER, TOO_MANY, CONFLICT})
 
 ProgressCallback = Callable[[int, int | None], None]
 _KEEP = object()  # the column is not changed by the row

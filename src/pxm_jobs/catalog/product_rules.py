@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pxm_jobs.catalog.text_rules import unstorable_character
 from pxm_jobs.config import Settings
 from pxm_jobs.queue.models import JobErrorDetail
 
@@ -47,9 +48,6 @@ LOCALIZED_FIELDS = frozenset({"name", "description"})
 _SLUG = re.compile(r"[A-Za-z0-9_.\-]+")
 _NOT_SLUG = re.compile(r"[^A-Za-z0-9_.\-]+")
 _WHITESPACE = re.compile(r"\s")
-# Neither database can store these: PostgreSQL refuses NUL in text, and a lone surrogate has no
-# UTF-8 form. A CSV file cannot carry them (the upload check refuses it); a JSON body can.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -142,11 +140,9 @@ def derive_slug(name: str) -> str:
 
 def check_storable(text: str) -> str:
     """`text`, unless it holds a character no database column can keep."""
-    if not text.isascii() or "\x00" in text:
-        found = _UNSTORABLE.search(text)
-        if found is not None:
-            what = "the NUL character" if found.group() == "\x00" else "a lone surrogate"
-            raise RuleViolation(INVALID_VALUE, f"text must not contain {what}")
+    what = unstorable_character(text)
+    if what is not None:
+        raise RuleViolation(INVALID_VALUE, f"text must not contain {what}")
     return text
 
 

@@ -26,6 +26,7 @@ def run_hierarchy_duplicate(context: JobContext, connection: Connection) -> dict
             request.changes,
             utc_now(),
             include_products=request.include_products,
+            report_progress=context.report_progress,
         )
     except HierarchyNotFound:
         message = (

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection
 
 from pxm_jobs.catalog.errors import ImportRejected
 from pxm_jobs.catalog.product_import import import_products
-from pxm_jobs.queue.models import JobErrorDetail
-from pxm_jobs.queue.runner import JobContext, JobFailed
+from pxm_jobs.catalog.rejected_rows import write_rejected_rows
+from pxm_jobs.clock import utc_now
+from pxm_jobs.config import Settings
+from pxm_jobs.queue.metrics import record_import
+from pxm_jobs.queue.models import ERROR_FILE_META_KEY, Job, JobErrorDetail
+from pxm_jobs.queue.runner import FailureReport, JobContext, JobFailed
 from pxm_jobs.store.blobs import get_blob, read_blob
 
 FILE_MISSING = "file_missing"
@@ -20,6 +27,7 @@ def run_product_import(context: JobContext, connection: Connection) -> dict[str,
 
     Job input: `dry_run` (true to validate only) and, when the upload check counted them,
     `rows` (CSV records with the header), which only makes progress reports show a total.
+    A failed import also offers its rejected rows as a file (see `catalog.rejected_rows`).
     """
     job = context.job
     blob = get_blob(connection, job.file_id) if job.file_id is not None else None
@@ -27,6 +35,7 @@ def run_product_import(context: JobContext, connection: Connection) -> dict[str,
         message = "the uploaded file of this import is no longer available; upload it again"
         raise JobFailed([JobErrorDetail(message=message, code=FILE_MISSING)])
     records = job.input.get("rows")
+    started = time.monotonic()
     try:
         result = import_products(
             connection,
@@ -38,8 +47,28 @@ def run_product_import(context: JobContext, connection: Connection) -> dict[str,
             total_rows=records - 1 if isinstance(records, int) and records > 0 else None,
         )
     except ImportRejected as rejected:
-        raise JobFailed(rejected.errors) from rejected
+        report = _rejected_rows_report(job, blob.id, context.settings, rejected.errors)
+        raise JobFailed(rejected.errors, write_report=report) from rejected
+    record_import(result.created + result.updated + result.unchanged, time.monotonic() - started)
     return {"rows": {"created": result.created, "updated": result.updated}}
+
+
+def _rejected_rows_report(
+    job: Job, blob_id: str, settings: Settings, errors: Sequence[JobErrorDetail]
+) -> FailureReport:
+    def write(connection: Connection) -> Mapping[str, Any]:
+        written = write_rejected_rows(
+            connection,
+            store_id=job.store_id,
+            upload=read_blob(connection, blob_id),
+            errors=errors,
+            expires_at=utc_now() + timedelta(days=settings.export_retention_days),
+        )
+        if written is None:
+            return {}
+        return {ERROR_FILE_META_KEY: {"blob_id": written.id, "name": written.name}}
+
+    return write
 
 
 def _is_true(value: object) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -23,6 +23,20 @@ class JobStatus(StrEnum):
 
 
 TERMINAL_STATUSES = frozenset({JobStatus.SUCCESS, JobStatus.FAILED, JobStatus.CANCELLED})
+
+# Job meta keys naming the files (blobs) a job produced, deleted with the job. Keys starting with
+# `_` are the service's own bookkeeping, never shown on the wire.
+FILES_META_KEY = "_files"  # [{"blob_id", "name"}]: an export's parts
+ERROR_FILE_META_KEY = "_error_file"  # {"blob_id", "name"}: the rejected rows of a failed import
+
+
+def produced_blob_ids(meta: dict[str, Any]) -> list[str]:
+    """The blobs a job wrote, as its meta records them."""
+    ids = [entry["blob_id"] for entry in meta.get(FILES_META_KEY) or ()]
+    error_file = meta.get(ERROR_FILE_META_KEY)
+    if error_file:
+        ids.append(error_file["blob_id"])
+    return ids
 
 
 class JobType(StrEnum):
@@ -53,12 +67,18 @@ class Job:
     worker_id: str | None
     lease_expires_at: datetime | None
     attempts: int
+    idempotency_key: str | None = None
+    request_fingerprint: str | None = None
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> Job:
-        values = row._asdict()
+        """The job of a `jobs` row; other columns a statement returned beside it are left out."""
+        values = {name: value for name, value in row._asdict().items() if name in _JOB_FIELDS}
         values["status"] = JobStatus(values["status"])
         return cls(**values)
+
+
+_JOB_FIELDS = frozenset(field.name for field in fields(Job))
 
 
 @dataclass(frozen=True)

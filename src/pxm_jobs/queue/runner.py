@@ -35,13 +35,26 @@ class JobRunner(Protocol):
     def __call__(self, context: JobContext, connection: Connection) -> Mapping[str, Any]: ...
 
 
+# Writes what helps a person fix a failed job (say, a file of its rejected rows) in the
+# transaction that records the failure, after the job's own effects were rolled back; returns
+# meta keys to add to the job.
+FailureReport = Callable[[Connection], Mapping[str, Any]]
+
+
 class JobFailed(Exception):
     """The job cannot succeed; its effects are rolled back and these errors recorded."""
 
-    def __init__(self, errors: Sequence[JobErrorDetail], meta: Mapping[str, Any] | None = None):
+    def __init__(
+        self,
+        errors: Sequence[JobErrorDetail],
+        meta: Mapping[str, Any] | None = None,
+        *,
+        write_report: FailureReport | None = None,
+    ):
         super().__init__(errors[0].message if errors else "job failed")
         self.errors = list(errors)
         self.meta = dict(meta or {})
+        self.write_report = write_report
 
 
 RunnerRegistry = Mapping[str, JobRunner]

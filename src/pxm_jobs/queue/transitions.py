@@ -17,8 +17,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, insert, select, update
 from sqlalchemy.sql.dml import ReturningUpdate
 
+from pxm_jobs.queue.idempotency import claim_idempotency_key
 from pxm_jobs.queue.lines import lock_line, lock_next_ready_line, refresh_line_head
 from pxm_jobs.queue.models import Job, JobErrorDetail, JobStatus
+from pxm_jobs.queue.status_watch import signal_status_change, status_notice
 from pxm_jobs.queue.wakeup import signal_new_work
 from pxm_jobs.store.tables import job_errors, jobs
 
@@ -36,11 +38,20 @@ class NewJob:
     request_id: str | None = None
     file_id: str | None = None
     id: str | None = None
+    # The caller's Idempotency-Key, and a digest of the request it came with.
+    idempotency_key: str | None = None
+    fingerprint: str | None = None
 
 
 def enqueue_job(connection: Connection, new: NewJob, now: datetime) -> Job:
-    """Add a pending job at the end of its store's line."""
+    """Add a pending job at the end of its store's line.
+
+    With an idempotency key, raises RequestReplayed (the key's earlier job is the answer) or
+    IdempotencyKeyReused instead, adding nothing.
+    """
     lock_line(connection, new.store_id, create=True)
+    if new.idempotency_key is not None:
+        claim_idempotency_key(connection, new.store_id, new.idempotency_key, new.fingerprint, now)
     row = connection.execute(
         insert(jobs)
         .values(
@@ -55,6 +66,8 @@ def enqueue_job(connection: Connection, new: NewJob, now: datetime) -> Job:
             file_id=new.file_id,
             meta=dict(new.meta),
             attempts=0,
+            idempotency_key=new.idempotency_key,
+            request_fingerprint=new.fingerprint,
         )
         .returning(*jobs.c)
     ).one()
@@ -76,12 +89,15 @@ def claim_next_job(
         store_id = lock_next_ready_line(connection, passed_over)
         if store_id is None:
             return None
-        row = connection.execute(
-            _start_head_of_line(store_id, worker_id=worker_id, now=now, lease_seconds=lease_seconds)
-        ).first()
+        claim = _start_head_of_line(
+            store_id, worker_id=worker_id, now=now, lease_seconds=lease_seconds
+        ).returning(*status_notice(connection.dialect.name))
+        row = connection.execute(claim).first()
         refresh_line_head(connection, store_id)
         if row is not None:
-            return Job.from_row(row)
+            job = Job.from_row(row)
+            signal_status_change(connection, job.id, notified=True)
+            return job
         passed_over.append(store_id)
     return None
 
@@ -163,9 +179,12 @@ def _end_job(
             lease_expires_at=None,
             meta={**job.meta, **meta},
         )
-        .returning(*jobs.c)
+        .returning(*jobs.c, *status_notice(connection.dialect.name))
     ).first()
-    return Job.from_row(row) if row is not None else None
+    if row is None:
+        return None
+    signal_status_change(connection, job.id, notified=True)
+    return Job.from_row(row)
 
 
 def finish_job(connection: Connection, job: Job, meta: Mapping[str, Any], now: datetime) -> Job:
@@ -239,10 +258,11 @@ def cancel_job(connection: Connection, store_id: str, job_id: str, now: datetime
             jobs.c.status == JobStatus.PENDING,
         )
         .values(status=JobStatus.CANCELLED, completed_at=now, updated_at=now)
-        .returning(*jobs.c)
+        .returning(*jobs.c, *status_notice(connection.dialect.name))
     ).first()
     if row is not None:
         refresh_line_head(connection, store_id)
+        signal_status_change(connection, job_id, notified=True)
         return CancelResult(CancelOutcome.CANCELLED, Job.from_row(row))
     current = connection.execute(
         select(jobs).where(jobs.c.id == job_id, jobs.c.store_id == store_id)
@@ -294,6 +314,7 @@ def recover_expired_job(
         if failed.rowcount != 1:
             return None
         add_job_errors(connection, job.seq, [error])
+        signal_status_change(connection, job.id)
         return JobStatus.FAILED
     requeued = connection.execute(
         update(jobs)
@@ -311,4 +332,5 @@ def recover_expired_job(
     if requeued.rowcount != 1:
         return None
     refresh_line_head(connection, job.store_id)
+    signal_status_change(connection, job.id)
     return JobStatus.PENDING

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 import psycopg
 from sqlalchemy import Connection, Engine, text
@@ -71,17 +72,39 @@ class WorkSignal:
         self._event.set()
 
     def _listen(self) -> None:
-        url = make_url(self._engine.url).set(drivername="postgresql")
-        conninfo = url.render_as_string(hide_password=False)
-        while not self._stopping.is_set():
-            try:
-                with psycopg.connect(conninfo, autocommit=True) as connection:
-                    connection.execute(f"LISTEN {CHANNEL}")
-                    # Jobs may have been queued while the listener was away.
-                    self._event.set()
-                    while not self._stopping.is_set():
-                        for _ in connection.notifies(timeout=0.5, stop_after=1):
-                            self._event.set()
-            except psycopg.Error as error:
-                logger.warning("job listener lost its connection (%s); reconnecting", error)
-                self._stopping.wait(RECONNECT_SECONDS)
+        # Jobs may have been queued while the listener was away: look on every (re)connect.
+        listen_for_notifications(
+            self._engine,
+            CHANNEL,
+            on_connect=self._event.set,
+            on_notify=lambda _payload: self._event.set(),
+            stopping=self._stopping,
+        )
+
+
+def listen_for_notifications(
+    engine: Engine,
+    channel: str,
+    *,
+    on_connect: Callable[[], None],
+    on_notify: Callable[[str], None],
+    stopping: threading.Event,
+) -> None:
+    """LISTEN on `channel` of the engine's PostgreSQL until `stopping`, reconnecting as needed.
+
+    `on_connect` runs each time listening (re)starts: notifications sent while the connection
+    was down are lost, so whoever relies on them must look for themselves then.
+    """
+    url = make_url(engine.url).set(drivername="postgresql")
+    conninfo = url.render_as_string(hide_password=False)
+    while not stopping.is_set():
+        try:
+            with psycopg.connect(conninfo, autocommit=True) as connection:
+                connection.execute(f"LISTEN {channel}")
+                on_connect()
+                while not stopping.is_set():
+                    for notification in connection.notifies(timeout=0.5, stop_after=1):
+                        on_notify(notification.payload)
+        except psycopg.Error as error:
+            logger.warning("%s listener lost its connection (%s); reconnecting", channel, error)
+            stopping.wait(RECONNECT_SECONDS)

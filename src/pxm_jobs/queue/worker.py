@@ -9,17 +9,20 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Connection, Engine, delete
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
+from pxm_jobs.queue.metrics import record_pickup, record_recovery, record_run
 from pxm_jobs.queue.models import Job, JobErrorDetail
-from pxm_jobs.queue.progress import ProgressTracker, forget_progress
+from pxm_jobs.queue.progress import Progress, ProgressTracker, forget_progress
 from pxm_jobs.queue.registry import touch_worker
-from pxm_jobs.queue.runner import JobContext, JobFailed, RunnerRegistry
+from pxm_jobs.queue.retention import PRUNE_BATCH, prune_finished_jobs
+from pxm_jobs.queue.runner import FailureReport, JobContext, JobFailed, RunnerRegistry
 from pxm_jobs.queue.transitions import (
     LeaseLost,
     claim_next_job,
@@ -37,7 +40,7 @@ from pxm_jobs.store.tables import workers
 
 logger = logging.getLogger(__name__)
 
-# Files expire by the day: looking for expired ones every few minutes is plenty.
+# Files and finished jobs expire by the day: looking for expired ones every few minutes is plenty.
 PURGE_INTERVAL_SECONDS = 300
 
 
@@ -68,6 +71,7 @@ class Worker:
         self._running: dict[str, Job] = {}
         self._running_lock = threading.Lock()
         self._next_purge_at = 0.0  # time.monotonic() of the next purge; the first comes at once
+        self._next_prune_at = 0.0  # likewise, for finished jobs past their retention
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -134,23 +138,37 @@ class Worker:
 
     def claim(self) -> Job | None:
         with write_transaction(self.engine) as connection:
-            return claim_next_job(
+            job = claim_next_job(
                 connection,
                 worker_id=self.id,
                 now=utc_now(),
                 lease_seconds=self.settings.job_lease_seconds,
             )
+        # A rerun's wait includes its earlier runs: only first starts measure the queue.
+        if job is not None and job.attempts == 1 and job.started_at is not None:
+            record_pickup(job.type, (job.started_at - job.created_at).total_seconds())
+        return job
 
     def run(self, job: Job) -> None:
         """Run a claimed job to `success` or `failed`, unless its lease is lost on the way."""
         with self._running_lock:
             self._running[job.id] = job
         tracker = ProgressTracker(job.id, self._progress_writer(job))
+        started = time.monotonic()
+        outcome = "failed"
         try:
             self._run_and_finish(job, tracker)
+            outcome = "success"
         except JobFailed as failure:
-            self._fail(job, failure.errors, failure.meta)
+            self._fail(
+                job,
+                failure.errors,
+                failure.meta,
+                write_report=failure.write_report,
+                progress=tracker.latest,
+            )
         except LeaseLost:
+            outcome = "lease_lost"
             logger.warning("job %s: lease lost; its effects were rolled back", job.id)
         except Exception:
             logger.exception("job %s (%s) crashed", job.id, job.type)
@@ -160,6 +178,7 @@ class Worker:
             with self._running_lock:
                 self._running.pop(job.id, None)
             forget_progress(job.id)
+            record_run(job.type, outcome, time.monotonic() - started)
         # The store's next job may now be ready for any idle thread.
         self.signal.wake()
 
@@ -175,10 +194,25 @@ class Worker:
                 record_progress(connection, job, *tracker.latest)
             finish_job(connection, job, meta, utc_now())
 
-    def _fail(self, job: Job, errors: list[JobErrorDetail], meta: Mapping[str, Any]) -> None:
-        with write_transaction(self.engine) as connection:
-            if fail_job(connection, job, errors, meta, utc_now()) is None:
-                logger.warning("job %s: lease lost before its failure could be recorded", job.id)
+    def _fail(
+        self,
+        job: Job,
+        errors: list[JobErrorDetail],
+        meta: Mapping[str, Any],
+        *,
+        write_report: FailureReport | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        try:
+            with write_transaction(self.engine) as connection:
+                reported = _write_failure_report(connection, job, write_report)
+                if progress is not None:
+                    record_progress(connection, job, *progress)
+                if fail_job(connection, job, errors, {**meta, **reported}, utc_now()) is None:
+                    # Roll the report back with the rest: the job belongs to another worker now.
+                    raise LeaseLost(job.id)
+        except LeaseLost:
+            logger.warning("job %s: lease lost before its failure could be recorded", job.id)
 
     def _progress_writer(self, job: Job) -> Any:
         if self.engine.dialect.name != "postgresql":
@@ -199,9 +233,31 @@ class Worker:
                 self.renew_leases()
                 touch_worker(self.engine, self.id, utc_now())
                 self.recover_expired()
+                self.prune_old_jobs()
                 self.purge_expired_files()
             except DBAPIError as error:
                 logger.warning("housekeeping failed (%s); retrying", error.orig)
+
+    def prune_old_jobs(self) -> int:
+        """Delete finished jobs past their retention, in short batches, every few minutes.
+
+        Each batch is its own transaction, so claims never wait behind a long prune.
+        """
+        now = time.monotonic()
+        if now < self._next_prune_at:
+            return 0
+        self._next_prune_at = now + PURGE_INTERVAL_SECONDS
+        retention = timedelta(days=self.settings.job_retention_days)
+        pruned = 0
+        while not self._stopping.is_set():
+            with write_transaction(self.engine) as connection:
+                batch = prune_finished_jobs(connection, utc_now() - retention)
+            pruned += batch
+            if batch < PRUNE_BATCH:
+                break
+        if pruned:
+            logger.info("deleted %d finished jobs past their retention", pruned)
+        return pruned
 
     def purge_expired_files(self) -> int:
         """Delete stored files past their retention, at most once per PURGE_INTERVAL_SECONDS.
@@ -247,7 +303,24 @@ class Worker:
                 )
             if outcome is not None:
                 moved += 1
+                record_recovery(outcome.value)
                 logger.warning("job %s: worker %s lost it; now %s", job.id, job.worker_id, outcome)
         if moved:
             self.signal.wake()
         return moved
+
+
+def _write_failure_report(
+    connection: Connection, job: Job, write_report: FailureReport | None
+) -> Mapping[str, Any]:
+    """The failure report's meta; a report that cannot be written must not hide the failure."""
+    if write_report is None:
+        return {}
+    try:
+        with connection.begin_nested():
+            return write_report(connection)
+    except DBAPIError:
+        raise
+    except Exception:
+        logger.exception("job %s: its failure report could not be written", job.id)
+        return {}

@@ -7,7 +7,7 @@ small so that an object store can stand in later.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -90,8 +90,13 @@ def read_blob(connection: Connection, blob_id: str) -> Iterator[bytes]:
 
 
 def delete_blob(connection: Connection, blob_id: str) -> None:
-    connection.execute(delete(blob_chunks).where(blob_chunks.c.blob_id == blob_id))
-    connection.execute(delete(blobs).where(blobs.c.id == blob_id))
+    delete_blobs(connection, [blob_id])
+
+
+def delete_blobs(connection: Connection, blob_ids: Collection[str]) -> None:
+    if blob_ids:
+        connection.execute(delete(blob_chunks).where(blob_chunks.c.blob_id.in_(list(blob_ids))))
+        connection.execute(delete(blobs).where(blobs.c.id.in_(list(blob_ids))))
 
 
 def purge_expired_blobs(connection: Connection, now: datetime, limit: int = PURGE_BATCH) -> int:
@@ -106,9 +111,7 @@ def purge_expired_blobs(connection: Connection, now: datetime, limit: int = PURG
         .scalars()
         .all()
     )
-    if expired:
-        connection.execute(delete(blob_chunks).where(blob_chunks.c.blob_id.in_(expired)))
-        connection.execute(delete(blobs).where(blobs.c.id.in_(expired)))
+    delete_blobs(connection, expired)
     return len(expired)
 
 

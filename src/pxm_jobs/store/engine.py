@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,6 +16,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Execution option that marks a transaction as one that will write. On SQLite it takes the write
 # lock at BEGIN, so two writers queue on the busy timeout instead of failing half-way through.
 WRITE_OPTION = "pxm_write"
+# Where a transaction keeps what to do once it has committed (see `call_after_commit`).
+_AFTER_COMMIT = "pxm_after_commit"
 
 
 def normalize_url(url: str) -> str:
@@ -29,8 +31,13 @@ def normalize_url(url: str) -> str:
 def make_engine(settings: Settings) -> Engine:
     """An engine for `settings.database_url`, tuned for this service's mix of reads and writes."""
     url = normalize_url(settings.database_url)
+    # Bound values stay out of logged statements and error messages: the signing secret is one,
+    # and an operator who turns on SQL logging must not find it there.
+    private = {"hide_parameters": True}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **private
+        )
         _tune_sqlite(engine)
         return engine
     return create_engine(
@@ -38,6 +45,7 @@ def make_engine(settings: Settings) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
+        **private,
     )
 
 
@@ -61,11 +69,31 @@ def _tune_sqlite(engine: Engine) -> None:
 
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A transaction that will write: committed on success, rolled back on any exception."""
+    """A transaction that will write: committed on success, rolled back on any exception.
+
+    Callbacks given to `call_after_commit` run once it has committed, and never if it did not.
+    """
     with engine.connect() as connection:
         connection = connection.execution_options(**{WRITE_OPTION: True})
-        with connection.begin():
-            yield connection
+        # Left over from a transaction begun elsewhere (a test's engine.begin()): not ours to run.
+        connection.info.pop(_AFTER_COMMIT, None)
+        try:
+            with connection.begin():
+                yield connection
+        except BaseException:
+            connection.info.pop(_AFTER_COMMIT, None)
+            raise
+        for callback in connection.info.pop(_AFTER_COMMIT, ()):
+            callback()
+
+
+def call_after_commit(connection: Connection, callback: Callable[[], None]) -> None:
+    """Run `callback` once the `write_transaction` of `connection` has committed.
+
+    For telling waiters in this process about a change they can only see after the commit:
+    SQLite readers see nothing of a transaction still open.
+    """
+    connection.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
 @contextmanager

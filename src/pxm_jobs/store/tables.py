@@ -108,6 +108,10 @@ jobs = Table(
     Column("worker_id", String(128), nullable=True),
     Column("lease_expires_at", UtcDateTime, nullable=True),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
+    # The caller's Idempotency-Key and a digest of what it asked for; the key is released (set
+    # to NULL) when a later request reuses it after the replay window.
+    Column("idempotency_key", String(255), nullable=True),
+    Column("request_fingerprint", String(64), nullable=True),
     # Invariant 1: the database itself refuses a second started job in a store.
     Index(
         "uq_jobs_one_started_per_store",
@@ -134,6 +138,22 @@ jobs = Table(
     ),
     # Listing a store's jobs newest first.
     Index("ix_jobs_store_created", "store_id", "created_at", "seq"),
+    # A retried request finds the job its key created, and two jobs never share a live key.
+    Index(
+        "uq_jobs_store_idempotency_key",
+        "store_id",
+        "idempotency_key",
+        unique=True,
+        sqlite_where=text("idempotency_key IS NOT NULL"),
+        postgresql_where=text("idempotency_key IS NOT NULL"),
+    ),
+    # Finished jobs, oldest first, for pruning past their retention without reading the rest.
+    Index(
+        "ix_jobs_finished",
+        "completed_at",
+        sqlite_where=text("completed_at IS NOT NULL"),
+        postgresql_where=text("completed_at IS NOT NULL"),
+    ),
 )
 
 # One row per store that has ever queued a job: where its line of pending jobs starts. Workers
