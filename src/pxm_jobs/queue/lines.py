@@ -9,8 +9,9 @@ recoveries of one store queue up instead of deadlocking.
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Select, Update, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -33,22 +34,52 @@ def lock_line(connection: Connection, store_id: str, *, create: bool = False) ->
     return locked is not None
 
 
-def refresh_line_head(connection: Connection, store_id: str) -> None:
-    """Point the line at the store's earliest pending job, or at nothing when none is pending."""
+def _build_refresh_line_head() -> Update:
     head = (
         select(jobs.c.created_at, jobs.c.seq)
-        .where(jobs.c.store_id == store_id, jobs.c.status == JobStatus.PENDING)
+        .where(jobs.c.store_id == bindparam("p_store_id"), jobs.c.status == JobStatus.PENDING)
         .order_by(jobs.c.created_at, jobs.c.seq)
         .limit(1)
     )
-    connection.execute(
+    return (
         update(job_lines)
-        .where(job_lines.c.store_id == store_id)
+        .where(job_lines.c.store_id == bindparam("p_store_id"))
         .values(
             head_created_at=head.with_only_columns(jobs.c.created_at).scalar_subquery(),
             head_seq=head.with_only_columns(jobs.c.seq).scalar_subquery(),
         )
     )
+
+
+# Built once: the claim path runs these for every job, and building a statement costs more
+# client time than the database spends running it.
+_REFRESH_LINE_HEAD = _build_refresh_line_head()
+
+
+def refresh_line_head(connection: Connection, store_id: str) -> None:
+    """Point the line at the store's earliest pending job, or at nothing when none is pending."""
+    connection.execute(_REFRESH_LINE_HEAD, {"p_store_id": store_id})
+
+
+def _build_next_ready_line(passed_over: Collection[str]) -> Select[Any]:
+    busy = (
+        select(jobs.c.seq)
+        .where(jobs.c.store_id == job_lines.c.store_id, jobs.c.status == JobStatus.STARTED)
+        .exists()
+    )
+    conditions = [job_lines.c.head_seq.is_not(None), ~busy]
+    if passed_over:
+        conditions.append(job_lines.c.store_id.not_in(list(passed_over)))
+    return (
+        select(job_lines.c.store_id)
+        .where(*conditions)
+        .order_by(job_lines.c.head_created_at, job_lines.c.head_seq)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=job_lines)
+    )
+
+
+_NEXT_READY_LINE = _build_next_ready_line(())
 
 
 def lock_next_ready_line(connection: Connection, passed_over: Collection[str] = ()) -> str | None:
@@ -58,18 +89,5 @@ def lock_next_ready_line(connection: Connection, passed_over: Collection[str] = 
     store's head is never skipped in favour of a later job of the same store. `passed_over`
     are stores this claim already found it could not start.
     """
-    busy = (
-        select(jobs.c.seq)
-        .where(jobs.c.store_id == job_lines.c.store_id, jobs.c.status == JobStatus.STARTED)
-        .exists()
-    )
-    conditions = [job_lines.c.head_seq.is_not(None), ~busy]
-    if passed_over:
-        conditions.append(job_lines.c.store_id.not_in(list(passed_over)))
-    return connection.execute(
-        select(job_lines.c.store_id)
-        .where(*conditions)
-        .order_by(job_lines.c.head_created_at, job_lines.c.head_seq)
-        .limit(1)
-        .with_for_update(skip_locked=True, of=job_lines)
-    ).scalar()
+    statement = _build_next_ready_line(passed_over) if passed_over else _NEXT_READY_LINE
+    return connection.execute(statement).scalar()

@@ -8,13 +8,13 @@ worker and attempt holding the lease, so a worker that lost its lease cannot fin
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, insert, select, update
+from sqlalchemy import BindParameter, ColumnElement, Connection, bindparam, insert, select, update
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from pxm_jobs.queue.idempotency import claim_idempotency_key
@@ -23,6 +23,7 @@ from pxm_jobs.queue.models import Job, JobErrorDetail, JobStatus
 from pxm_jobs.queue.status_watch import signal_status_change, status_notice
 from pxm_jobs.queue.wakeup import signal_new_work
 from pxm_jobs.store.tables import job_errors, jobs
+from pxm_jobs.store.types import UtcDateTime
 
 
 class LeaseLost(Exception):
@@ -84,15 +85,21 @@ def claim_next_job(
     connection: Connection, *, worker_id: str, now: datetime, lease_seconds: float
 ) -> Job | None:
     """Start the head of the line of some store that has no started job; None if none is ready."""
+    start_head = _statement_for(connection, _build_start_head_of_line)
     passed_over: list[str] = []
     while len(passed_over) < CLAIM_LINE_TRIES:
         store_id = lock_next_ready_line(connection, passed_over)
         if store_id is None:
             return None
-        claim = _start_head_of_line(
-            store_id, worker_id=worker_id, now=now, lease_seconds=lease_seconds
-        ).returning(*status_notice(connection.dialect.name))
-        row = connection.execute(claim).first()
+        row = connection.execute(
+            start_head,
+            {
+                "p_store_id": store_id,
+                "p_worker_id": worker_id,
+                "p_now": now,
+                "p_lease_expires_at": now + timedelta(seconds=lease_seconds),
+            },
+        ).first()
         refresh_line_head(connection, store_id)
         if row is not None:
             job = Job.from_row(row)
@@ -102,15 +109,27 @@ def claim_next_job(
     return None
 
 
-def _start_head_of_line(
-    store_id: str, *, worker_id: str, now: datetime, lease_seconds: float
-) -> ReturningUpdate[Any]:
+# The statements every job passes through, built once per dialect: building a statement costs
+# more client time than the database spends running it (a third of a claim, measured).
+_BUILT: dict[tuple[str, str], Any] = {}
+
+
+def _statement_for(connection: Connection, build: Callable[[str], Any]) -> Any:
+    key = (build.__name__, connection.dialect.name)
+    if key not in _BUILT:
+        _BUILT[key] = build(connection.dialect.name)
+    return _BUILT[key]
+
+
+def _build_start_head_of_line(dialect: str) -> ReturningUpdate[Any]:
     """The store's earliest pending job, started, unless the store already has a started job.
 
     The line lock was taken on the snapshot of the statement that found the line; a claim that
     committed just before may have started a job the snapshot did not show. This statement
     reads afresh (PostgreSQL gives each statement a new snapshot), so it asks again.
     """
+    store_id: BindParameter[str] = bindparam("p_store_id")
+    now = bindparam("p_now", type_=UtcDateTime())
     head = (
         select(jobs.c.seq)
         .where(jobs.c.store_id == store_id, jobs.c.status == JobStatus.PENDING)
@@ -130,11 +149,11 @@ def _start_head_of_line(
             status=JobStatus.STARTED,
             started_at=now,
             updated_at=now,
-            worker_id=worker_id,
-            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            worker_id=bindparam("p_worker_id"),
+            lease_expires_at=bindparam("p_lease_expires_at", type_=UtcDateTime()),
             attempts=jobs.c.attempts + 1,
         )
-        .returning(*jobs.c)
+        .returning(*jobs.c, *status_notice(dialect))
     )
 
 
@@ -165,21 +184,41 @@ def record_progress(connection: Connection, job: Job, processed: int, total: int
     )
 
 
+def _build_end_job(dialect: str) -> ReturningUpdate[Any]:
+    now = bindparam("p_now", type_=UtcDateTime())
+    return (
+        update(jobs)
+        .where(
+            jobs.c.seq == bindparam("p_seq"),
+            jobs.c.status == JobStatus.STARTED,
+            jobs.c.worker_id == bindparam("p_worker_id"),
+            jobs.c.attempts == bindparam("p_attempts"),
+        )
+        .values(
+            status=bindparam("p_status"),
+            completed_at=now,
+            updated_at=now,
+            lease_expires_at=None,
+            meta=bindparam("p_meta", type_=jobs.c.meta.type),
+        )
+        .returning(*jobs.c, *status_notice(dialect))
+    )
+
+
 def _end_job(
     connection: Connection, job: Job, status: JobStatus, meta: Mapping[str, Any], now: datetime
 ) -> Job | None:
     """Move a started job to a terminal status if this worker still holds its lease."""
     row = connection.execute(
-        update(jobs)
-        .where(_holds_lease(job))
-        .values(
-            status=status,
-            completed_at=now,
-            updated_at=now,
-            lease_expires_at=None,
-            meta={**job.meta, **meta},
-        )
-        .returning(*jobs.c, *status_notice(connection.dialect.name))
+        _statement_for(connection, _build_end_job),
+        {
+            "p_seq": job.seq,
+            "p_worker_id": job.worker_id,
+            "p_attempts": job.attempts,
+            "p_status": status.value,
+            "p_now": now,
+            "p_meta": {**job.meta, **meta},
+        },
     ).first()
     if row is None:
         return None
