@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ import psycopg
 from sqlalchemy import Engine, text
 
 from pxm_jobs.config import Settings
-from pxm_jobs.store.engine import make_engine
+from pxm_jobs.store.engine import is_sqlite, make_engine
 from pxm_jobs.store.migrate import upgrade_database
 from pxm_jobs.store.tables import metadata
 
@@ -78,3 +79,26 @@ def empty_postgres(engine: Engine) -> None:
         for extra in sorted(set(present) - ours):
             connection.execute(text(f'DROP TABLE "{extra}"'))
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+BLOCKED_TIMEOUT_SECONDS = 20.0
+
+
+def wait_until_blocked(engine: Engine, count: int) -> None:
+    """Return once `count` transactions wait on a lock (seen on PostgreSQL; assumed on SQLite)."""
+    if is_sqlite(engine):
+        time.sleep(0.3)  # nothing to observe; they wait in BEGIN IMMEDIATE whatever their timing
+        return
+    deadline = time.monotonic() + BLOCKED_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            waiting = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
+        if waiting >= count:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"fewer than {count} transactions ever waited on the first one")

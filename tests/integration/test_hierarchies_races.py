@@ -8,45 +8,25 @@ a unique index (a 500) or, for moves, commit a cycle.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, select
 
 from pxm_jobs.catalog.hierarchies import create_hierarchy
 from pxm_jobs.catalog.hierarchy_errors import NodeCycle, SiblingConflict
 from pxm_jobs.catalog.nodes import Node, create_node, find_lineage, move_node
 from pxm_jobs.clock import utc_now
-from pxm_jobs.store.engine import is_sqlite, read_transaction, write_transaction
+from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import nodes
+from tests.databases import BLOCKED_TIMEOUT_SECONDS, wait_until_blocked
 from tests.factories import add_store
 
 RACERS = 4
-BLOCKED_TIMEOUT_SECONDS = 20.0
 
 T = TypeVar("T")
-
-
-def wait_until_waiting(engine: Engine, count: int) -> None:
-    if is_sqlite(engine):
-        time.sleep(0.3)  # nothing to observe; they wait in BEGIN IMMEDIATE whatever their timing
-        return
-    deadline = time.monotonic() + BLOCKED_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        with engine.connect() as connection:
-            waiting = connection.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            ).scalar_one()
-        if waiting >= count:
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"fewer than {count} transactions ever waited on the first one")
 
 
 def outcomes(racers: list[Future[T]]) -> list[type[BaseException] | None]:
@@ -67,7 +47,7 @@ def race_behind(
         with write_transaction(engine) as connection:
             first(connection)
             racers = [pool.submit(racer) for _ in range(count)]
-            wait_until_waiting(engine, count)
+            wait_until_blocked(engine, count)
             assert not any(future.done() for future in racers)
         for future in racers:
             future.exception(BLOCKED_TIMEOUT_SECONDS)

@@ -11,10 +11,10 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine, func, select
 
 from pxm_jobs.clock import utc_now
-from pxm_jobs.store.engine import is_sqlite, read_transaction, write_transaction
+from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import api_keys, service_secrets, stores
 from pxm_jobs.tenancy.errors import (
     InvalidClient,
@@ -41,11 +41,11 @@ from pxm_jobs.tenancy.tokens import (
     exchange_credentials,
     verify_token,
 )
+from tests.databases import BLOCKED_TIMEOUT_SECONDS, wait_until_blocked
 
 SIGNING_SECRET = b"integration-signing-secret"
 LIFETIME_SECONDS = 3600
 RACERS = 6
-BLOCKED_TIMEOUT_SECONDS = 20.0
 
 T = TypeVar("T")
 
@@ -395,25 +395,6 @@ def _blocked_behind(
         racers: list[Future[T]] = []
         yield first_connection, racers
         racers.extend(pool.submit(call) for _ in range(RACERS))
-        _wait_until_blocked(engine, RACERS)
+        wait_until_blocked(engine, RACERS)
         assert not any(racer.done() for racer in racers)
     assert all(racer.done() for racer in racers)
-
-
-def _wait_until_blocked(engine: Engine, count: int) -> None:
-    if is_sqlite(engine):
-        time.sleep(0.3)  # nothing to observe; they wait in BEGIN IMMEDIATE whatever their timing
-        return
-    deadline = time.monotonic() + BLOCKED_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        with engine.connect() as connection:
-            waiting = connection.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            ).scalar_one()
-        if waiting >= count:
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"fewer than {count} transactions ever waited on the first one")
