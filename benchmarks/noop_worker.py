@@ -70,7 +70,9 @@ def run_noop(context: runner.JobContext, connection: Connection) -> Mapping[str,
 
 def serve_pxm_jobs(database_url: str, run_log: Path, concurrency: int) -> None:
     settings = Settings(database_url=database_url, signing_secret="unused")
-    worker = Worker(make_engine(settings), settings, {NOOP_JOB: run_noop}, concurrency=concurrency)
+    # As `pxm-jobs worker` makes it.
+    engine = make_engine(settings, ping_on_checkout=False)
+    worker = Worker(engine, settings, {NOOP_JOB: run_noop}, concurrency=concurrency)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     worker.start()

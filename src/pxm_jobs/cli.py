@@ -36,8 +36,8 @@ def _configure_logging() -> None:
     )
 
 
-def _migrated_engine(settings: Settings) -> Engine:
-    engine = make_engine(settings)
+def _migrated_engine(settings: Settings, *, ping_on_checkout: bool = True) -> Engine:
+    engine = make_engine(settings, ping_on_checkout=ping_on_checkout)
     upgrade_database(engine)
     return engine
 
@@ -91,7 +91,7 @@ def worker() -> None:
     """Run jobs until SIGTERM or SIGINT; a running job gets the grace period to finish."""
     _configure_logging()
     settings = Settings()
-    engine = _migrated_engine(settings)
+    engine = _migrated_engine(settings, ping_on_checkout=False)
     runner = Worker(engine, settings, RUNNERS)
     if settings.worker_metrics_port is not None:
         # The worker's job timings; the queue's gauges are on the API's /metrics.

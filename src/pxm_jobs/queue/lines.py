@@ -34,16 +34,16 @@ def lock_line(connection: Connection, store_id: str, *, create: bool = False) ->
     return locked is not None
 
 
-def _build_refresh_line_head() -> Update:
+def _build_refresh_line_heads() -> Update:
     head = (
         select(jobs.c.created_at, jobs.c.seq)
-        .where(jobs.c.store_id == bindparam("p_store_id"), jobs.c.status == JobStatus.PENDING)
+        .where(jobs.c.store_id == job_lines.c.store_id, jobs.c.status == JobStatus.PENDING)
         .order_by(jobs.c.created_at, jobs.c.seq)
         .limit(1)
     )
     return (
         update(job_lines)
-        .where(job_lines.c.store_id == bindparam("p_store_id"))
+        .where(job_lines.c.store_id.in_(bindparam("p_store_ids", expanding=True)))
         .values(
             head_created_at=head.with_only_columns(jobs.c.created_at).scalar_subquery(),
             head_seq=head.with_only_columns(jobs.c.seq).scalar_subquery(),
@@ -53,15 +53,24 @@ def _build_refresh_line_head() -> Update:
 
 # Built once: the claim path runs these for every job, and building a statement costs more
 # client time than the database spends running it.
-_REFRESH_LINE_HEAD = _build_refresh_line_head()
+_REFRESH_LINE_HEADS = _build_refresh_line_heads()
+
+
+def refresh_line_heads(connection: Connection, store_ids: Collection[str]) -> None:
+    """Point each line at its store's earliest pending job, or at nothing when none is pending.
+
+    Run it in a statement after the one that locked the lines: on PostgreSQL a statement sees
+    what committed before it began, so only then are jobs queued just before the lock in view.
+    """
+    if store_ids:
+        connection.execute(_REFRESH_LINE_HEADS, {"p_store_ids": list(store_ids)})
 
 
 def refresh_line_head(connection: Connection, store_id: str) -> None:
-    """Point the line at the store's earliest pending job, or at nothing when none is pending."""
-    connection.execute(_REFRESH_LINE_HEAD, {"p_store_id": store_id})
+    refresh_line_heads(connection, (store_id,))
 
 
-def _build_next_ready_line(passed_over: Collection[str]) -> Select[Any]:
+def _build_ready_lines(passed_over: Collection[str]) -> Select[Any]:
     busy = (
         select(jobs.c.seq)
         .where(jobs.c.store_id == job_lines.c.store_id, jobs.c.status == JobStatus.STARTED)
@@ -74,20 +83,23 @@ def _build_next_ready_line(passed_over: Collection[str]) -> Select[Any]:
         select(job_lines.c.store_id)
         .where(*conditions)
         .order_by(job_lines.c.head_created_at, job_lines.c.head_seq)
-        .limit(1)
+        .limit(bindparam("p_limit"))
         .with_for_update(skip_locked=True, of=job_lines)
     )
 
 
-_NEXT_READY_LINE = _build_next_ready_line(())
+_READY_LINES = _build_ready_lines(())
 
 
-def lock_next_ready_line(connection: Connection, passed_over: Collection[str] = ()) -> str | None:
-    """Lock the line whose head is oldest among stores with no started job; its store id.
+def lock_ready_lines(
+    connection: Connection, limit: int, passed_over: Collection[str] = ()
+) -> list[str]:
+    """Lock up to `limit` lines whose heads are oldest among stores with no started job.
 
-    Lines locked by another claimer are skipped whole, so a busy store is passed over but a
-    store's head is never skipped in favour of a later job of the same store. `passed_over`
-    are stores this claim already found it could not start.
+    Returns their store ids, oldest head first. Lines locked by another claimer are skipped
+    whole, so a busy store is passed over but a store's head is never skipped in favour of a
+    later job of the same store. `passed_over` are stores this claim already found it could not
+    start.
     """
-    statement = _build_next_ready_line(passed_over) if passed_over else _NEXT_READY_LINE
-    return connection.execute(statement).scalar()
+    statement = _build_ready_lines(passed_over) if passed_over else _READY_LINES
+    return list(connection.execute(statement, {"p_limit": limit}).scalars())

@@ -14,15 +14,24 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Connection, bindparam, insert, select, update
-from sqlalchemy.sql.dml import ReturningUpdate
+from sqlalchemy import ColumnElement, Connection, bindparam, insert, select, update
+from sqlalchemy.sql.dml import ReturningUpdate, Update
 
 from pxm_jobs.queue.idempotency import claim_idempotency_key
-from pxm_jobs.queue.lines import lock_line, lock_next_ready_line, refresh_line_head
+from pxm_jobs.queue.lines import (
+    lock_line,
+    lock_ready_lines,
+    refresh_line_head,
+    refresh_line_heads,
+)
 from pxm_jobs.queue.models import Job, JobErrorDetail, JobStatus
-from pxm_jobs.queue.status_watch import signal_status_change, status_notice
+from pxm_jobs.queue.status_watch import (
+    signal_status_change,
+    signal_status_changes,
+    status_notice,
+)
 from pxm_jobs.queue.wakeup import signal_new_work
-from pxm_jobs.store.tables import job_errors, jobs
+from pxm_jobs.store.tables import job_errors, job_lines, jobs
 from pxm_jobs.store.types import UtcDateTime
 
 
@@ -77,36 +86,50 @@ def enqueue_job(connection: Connection, new: NewJob, now: datetime) -> Job:
     return Job.from_row(row)
 
 
-# Lines a claim may find busy or empty after locking them before it gives up until the next try.
+# Lines a claim may find busy after locking them before it gives up until the next try.
 CLAIM_LINE_TRIES = 8
+
+
+def claim_jobs(
+    connection: Connection, *, worker_id: str, now: datetime, lease_seconds: float, limit: int
+) -> list[Job]:
+    """Start the heads of the lines of up to `limit` stores that have no started job.
+
+    The jobs come oldest first, each of a different store; an empty list if none is ready.
+    """
+    start_heads = _statement_for(connection, _build_start_heads_of_lines)
+    passed_over: list[str] = []
+    while len(passed_over) < CLAIM_LINE_TRIES:
+        store_ids = lock_ready_lines(connection, limit, passed_over)
+        if not store_ids:
+            return []
+        rows = connection.execute(
+            start_heads,
+            {
+                "p_store_ids": store_ids,
+                "p_worker_id": worker_id,
+                "p_now": now,
+                "p_lease_expires_at": now + timedelta(seconds=lease_seconds),
+            },
+        ).all()
+        refresh_line_heads(connection, store_ids)
+        if rows:
+            claimed = sorted(map(Job.from_row, rows), key=lambda job: (job.created_at, job.seq))
+            for job in claimed:
+                signal_status_change(connection, job.id, notified=True)
+            return claimed
+        passed_over.extend(store_ids)
+    return []
 
 
 def claim_next_job(
     connection: Connection, *, worker_id: str, now: datetime, lease_seconds: float
 ) -> Job | None:
     """Start the head of the line of some store that has no started job; None if none is ready."""
-    start_head = _statement_for(connection, _build_start_head_of_line)
-    passed_over: list[str] = []
-    while len(passed_over) < CLAIM_LINE_TRIES:
-        store_id = lock_next_ready_line(connection, passed_over)
-        if store_id is None:
-            return None
-        row = connection.execute(
-            start_head,
-            {
-                "p_store_id": store_id,
-                "p_worker_id": worker_id,
-                "p_now": now,
-                "p_lease_expires_at": now + timedelta(seconds=lease_seconds),
-            },
-        ).first()
-        refresh_line_head(connection, store_id)
-        if row is not None:
-            job = Job.from_row(row)
-            signal_status_change(connection, job.id, notified=True)
-            return job
-        passed_over.append(store_id)
-    return None
+    claimed = claim_jobs(
+        connection, worker_id=worker_id, now=now, lease_seconds=lease_seconds, limit=1
+    )
+    return claimed[0] if claimed else None
 
 
 # The statements every job passes through, built once per dialect: building a statement costs
@@ -121,30 +144,34 @@ def _statement_for(connection: Connection, build: Callable[[str], Any]) -> Any:
     return _BUILT[key]
 
 
-def _build_start_head_of_line(dialect: str) -> ReturningUpdate[Any]:
-    """The store's earliest pending job, started, unless the store already has a started job.
+def _build_start_heads_of_lines(dialect: str) -> ReturningUpdate[Any]:
+    """Each given store's earliest pending job, started, unless the store has a started job.
 
-    The line lock was taken on the snapshot of the statement that found the line; a claim that
-    committed just before may have started a job the snapshot did not show. This statement
-    reads afresh (PostgreSQL gives each statement a new snapshot), so it asks again.
+    The line locks were taken on the snapshot of the statement that found the lines; a claim
+    that committed just before may have started a job that snapshot did not show. This
+    statement reads afresh (PostgreSQL gives each statement a new snapshot), so it asks again.
     """
-    store_id: BindParameter[str] = bindparam("p_store_id")
+    pending = jobs.alias("pending")
+    running = jobs.alias("running")
     now = bindparam("p_now", type_=UtcDateTime())
-    head = (
-        select(jobs.c.seq)
-        .where(jobs.c.store_id == store_id, jobs.c.status == JobStatus.PENDING)
-        .order_by(jobs.c.created_at, jobs.c.seq)
+    head_of_line = (
+        select(pending.c.seq)
+        .where(pending.c.store_id == job_lines.c.store_id, pending.c.status == JobStatus.PENDING)
+        .order_by(pending.c.created_at, pending.c.seq)
         .limit(1)
         .scalar_subquery()
     )
+    heads = select(head_of_line).where(
+        job_lines.c.store_id.in_(bindparam("p_store_ids", expanding=True))
+    )
     store_busy = (
-        select(jobs.c.seq)
-        .where(jobs.c.store_id == store_id, jobs.c.status == JobStatus.STARTED)
+        select(running.c.seq)
+        .where(running.c.store_id == jobs.c.store_id, running.c.status == JobStatus.STARTED)
         .exists()
     )
     return (
         update(jobs)
-        .where(jobs.c.seq == head, jobs.c.status == JobStatus.PENDING, ~store_busy)
+        .where(jobs.c.seq.in_(heads), jobs.c.status == JobStatus.PENDING, ~store_busy)
         .values(
             status=JobStatus.STARTED,
             started_at=now,
@@ -185,6 +212,10 @@ def record_progress(connection: Connection, job: Job, processed: int, total: int
 
 
 def _build_end_job(dialect: str) -> ReturningUpdate[Any]:
+    return _build_end_job_quietly(dialect).returning(*jobs.c, *status_notice(dialect))
+
+
+def _build_end_job_quietly(dialect: str) -> Update:
     now = bindparam("p_now", type_=UtcDateTime())
     return (
         update(jobs)
@@ -201,7 +232,6 @@ def _build_end_job(dialect: str) -> ReturningUpdate[Any]:
             lease_expires_at=None,
             meta=bindparam("p_meta", type_=jobs.c.meta.type),
         )
-        .returning(*jobs.c, *status_notice(dialect))
     )
 
 
@@ -235,6 +265,34 @@ def finish_job(connection: Connection, job: Job, meta: Mapping[str, Any], now: d
     if finished is None:
         raise LeaseLost(job.id)
     return finished
+
+
+def finish_jobs(
+    connection: Connection, finished: Sequence[tuple[Job, Mapping[str, Any]]], now: datetime
+) -> None:
+    """`finish_job` for several jobs (each with its meta), in one round trip to the database.
+
+    Raises LeaseLost, naming the first job, when any lease is gone: the caller rolls back all.
+    """
+    if not finished:
+        return
+    result = connection.execute(
+        _statement_for(connection, _build_end_job_quietly),
+        [
+            {
+                "p_seq": job.seq,
+                "p_worker_id": job.worker_id,
+                "p_attempts": job.attempts,
+                "p_status": JobStatus.SUCCESS.value,
+                "p_now": now,
+                "p_meta": {**job.meta, **meta},
+            }
+            for job, meta in finished
+        ],
+    )
+    if result.rowcount != len(finished):
+        raise LeaseLost(finished[0][0].id)
+    signal_status_changes(connection, [job.id for job, _ in finished])
 
 
 def fail_job(

@@ -1,0 +1,209 @@
+"""Rounds: several jobs run in one transaction, which also claims the next, on both databases.
+
+A round must keep each job's promise of a transaction of its own: a job's effects commit with
+its `success` and with nothing of a job that did not succeed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Mapping
+from itertools import pairwise
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, select, text, update
+
+from pxm_jobs.config import Settings
+from pxm_jobs.queue import worker as worker_module
+from pxm_jobs.queue.models import Job, JobErrorDetail, JobStatus
+from pxm_jobs.queue.reads import list_job_errors
+from pxm_jobs.queue.runner import JobContext, JobFailed
+from pxm_jobs.queue.worker import Worker
+from pxm_jobs.store.engine import read_transaction, write_transaction
+from pxm_jobs.store.tables import jobs
+from tests.factories import make_stores, queue_jobs
+
+NOTE_JOB = "note"
+
+
+@pytest.fixture
+def notes(engine: Engine) -> Engine:
+    """A table each `note` job writes a row to, in its own transaction."""
+    with write_transaction(engine) as connection:
+        connection.execute(text("CREATE TABLE round_notes (job_id VARCHAR(36) PRIMARY KEY)"))
+    return engine
+
+
+class NoteRunner:
+    """Writes a note per job; fails the jobs whose input says so. Counts every run."""
+
+    def __init__(self) -> None:
+        self.runs: Counter[str] = Counter()
+
+    def __call__(self, context: JobContext, connection: Connection) -> Mapping[str, Any]:
+        self.runs[context.job.id] += 1
+        connection.execute(
+            text("INSERT INTO round_notes (job_id) VALUES (:job_id)"), {"job_id": context.job.id}
+        )
+        time.sleep(float(context.job.input.get("sleep", 0)))
+        if context.job.input.get("fail"):
+            raise JobFailed([JobErrorDetail(message="told to fail", code="told")])
+        if context.job.input.get("crash"):
+            raise RuntimeError("a bug in the runner")
+        return {"noted": True}
+
+
+def make_worker(engine: Engine, settings: Settings, runner: NoteRunner, **options: Any) -> Worker:
+    tuned = settings.model_copy(update=options)
+    return Worker(engine, tuned, {NOTE_JOB: runner}, concurrency=1, worker_id="round-worker")
+
+
+def one_job_per_store(engine: Engine, inputs: list[dict[str, Any]]) -> list[Job]:
+    stores = make_stores(engine, len(inputs))
+    return [
+        queue_jobs(engine, store, 1, job_type=NOTE_JOB, payload=payload)[0]
+        for store, payload in zip(stores, inputs, strict=True)
+    ]
+
+
+def statuses(engine: Engine) -> dict[str, JobStatus]:
+    with read_transaction(engine) as connection:
+        rows = connection.execute(select(jobs.c.id, jobs.c.status)).all()
+    return {job_id: JobStatus(status) for job_id, status in rows}
+
+
+def noted(engine: Engine) -> set[str]:
+    with read_transaction(engine) as connection:
+        return set(connection.execute(text("SELECT job_id FROM round_notes")).scalars())
+
+
+def test_a_round_runs_its_jobs_in_creation_order_and_claims_the_next(
+    notes: Engine, settings: Settings
+) -> None:
+    engine = notes
+    runner = NoteRunner()
+    worker = make_worker(engine, settings, runner)
+    [store_a, store_b] = make_stores(engine, 2)
+    first_a, second_a = queue_jobs(engine, store_a, 2, job_type=NOTE_JOB)
+    [first_b] = queue_jobs(engine, store_b, 1, job_type=NOTE_JOB)
+
+    batch = worker.claim_batch(5)
+    assert [job.id for job in batch] == [first_a.id, first_b.id]
+
+    held, quick = worker.run_round(batch, hold=5)
+    assert quick
+    assert [job.id for job in held] == [second_a.id], "store a's next job, claimed in the round"
+    assert held[0].status is JobStatus.STARTED and held[0].worker_id == worker.id
+    assert statuses(engine) == {
+        first_a.id: JobStatus.SUCCESS,
+        first_b.id: JobStatus.SUCCESS,
+        second_a.id: JobStatus.STARTED,
+    }
+    assert noted(engine) == {first_a.id, first_b.id}
+
+    held, _ = worker.run_round(held, hold=0)
+    assert held == []
+    assert set(statuses(engine).values()) == {JobStatus.SUCCESS}
+
+
+@pytest.mark.parametrize("trouble", ["fail", "crash"])
+def test_a_job_that_stops_a_round_fails_alone_and_runs_once(
+    notes: Engine, settings: Settings, trouble: str
+) -> None:
+    engine = notes
+    runner = NoteRunner()
+    worker = make_worker(engine, settings, runner)
+    before, troubled, after = one_job_per_store(engine, [{}, {trouble: True}, {}])
+
+    batch = worker.claim_batch(3)
+    assert len(batch) == 3
+    held, quick = worker.run_round(batch, hold=3)
+
+    assert (held, quick) == ([], False)
+    assert statuses(engine) == {
+        before.id: JobStatus.SUCCESS,
+        troubled.id: JobStatus.FAILED,
+        after.id: JobStatus.SUCCESS,
+    }
+    assert noted(engine) == {before.id, after.id}, "the failed job's write was rolled back"
+    # The job before it ran again once the round was rolled back; the failed one did not.
+    assert runner.runs == {before.id: 2, troubled.id: 1, after.id: 1}
+    with read_transaction(engine) as connection:
+        [error], _ = list_job_errors(connection, troubled, limit=10, offset=0)
+    expected = "told" if trouble == "fail" else "internal_error"
+    assert error.detail.code == expected
+
+
+def test_a_lost_lease_in_a_round_rolls_back_only_that_job(
+    notes: Engine, settings: Settings
+) -> None:
+    engine = notes
+    runner = NoteRunner()
+    worker = make_worker(engine, settings, runner)
+    kept, lost = one_job_per_store(engine, [{}, {}])
+    batch = worker.claim_batch(2)
+    # Another worker took `lost` over, as recovery does after a lease lapsed.
+    with write_transaction(engine) as connection:
+        connection.execute(
+            update(jobs).where(jobs.c.id == lost.id).values(worker_id="another", attempts=2)
+        )
+
+    held, _ = worker.run_round(batch, hold=0)
+
+    assert held == []
+    assert statuses(engine) == {kept.id: JobStatus.SUCCESS, lost.id: JobStatus.STARTED}
+    assert noted(engine) == {kept.id}
+
+
+def test_a_round_out_of_time_leaves_the_rest_of_its_batch_for_the_next(
+    notes: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = notes
+    monkeypatch.setattr(worker_module, "ROUND_BUDGET_SECONDS", 0.05)
+    runner = NoteRunner()
+    worker = make_worker(engine, settings, runner)
+    slow, waiting = one_job_per_store(engine, [{"sleep": 0.1}, {}])
+    batch = worker.claim_batch(2)
+
+    held, quick = worker.run_round(batch, hold=2)
+
+    assert not quick, "a job slower than QUICK_JOB_SECONDS makes the round slow"
+    assert [job.id for job in held] == [waiting.id], "still held, first of the next round"
+    assert statuses(engine) == {slow.id: JobStatus.SUCCESS, waiting.id: JobStatus.STARTED}
+    held, _ = worker.run_round(held, hold=0)
+    assert statuses(engine)[waiting.id] is JobStatus.SUCCESS
+
+
+def test_a_running_worker_drains_many_quick_jobs_in_order(
+    notes: Engine, settings: Settings
+) -> None:
+    engine = notes
+    runner = NoteRunner()
+    worker = Worker(
+        engine,
+        settings.model_copy(update={"worker_batch_size": 8}),
+        {NOTE_JOB: runner},
+        concurrency=3,
+    )
+    stores = make_stores(engine, 6)
+    queued = [job for store in stores for job in queue_jobs(engine, store, 10, job_type=NOTE_JOB)]
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while set(statuses(engine).values()) != {JobStatus.SUCCESS}:
+            assert time.monotonic() < deadline, "the queue did not drain"
+            time.sleep(0.05)
+    finally:
+        assert worker.stop(grace_seconds=10)
+    assert runner.runs == {job.id: 1 for job in queued}
+    with read_transaction(engine) as connection:
+        rows = connection.execute(
+            select(jobs.c.store_id, jobs.c.started_at, jobs.c.completed_at).order_by(
+                jobs.c.store_id, jobs.c.created_at, jobs.c.seq
+            )
+        ).all()
+    for earlier, later in pairwise(rows):
+        if earlier.store_id == later.store_id:
+            assert later.started_at >= earlier.completed_at, "a store's jobs overlapped"
