@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Connection, Select, Update, bindparam, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Select,
+    Update,
+    bindparam,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -37,9 +46,9 @@ def lock_line(connection: Connection, store_id: str, *, create: bool = False) ->
 def _build_refresh_line_heads() -> Update:
     head = (
         select(jobs.c.created_at, jobs.c.seq)
-        .where(jobs.c.store_id == job_lines.c.store_id, jobs.c.status == JobStatus.PENDING)
+        .where(jobs.c.store_id == job_lines.c.store_id, jobs.c.status == JobStatus.PENDING.constant)
         .order_by(jobs.c.created_at, jobs.c.seq)
-        .limit(1)
+        .limit(literal_column("1", Integer))
     )
     return (
         update(job_lines)
@@ -73,17 +82,17 @@ def refresh_line_head(connection: Connection, store_id: str) -> None:
 def _build_ready_lines(passed_over: Collection[str]) -> Select[Any]:
     busy = (
         select(jobs.c.seq)
-        .where(jobs.c.store_id == job_lines.c.store_id, jobs.c.status == JobStatus.STARTED)
+        .where(jobs.c.store_id == job_lines.c.store_id, jobs.c.status == JobStatus.STARTED.constant)
         .exists()
     )
     conditions = [job_lines.c.head_seq.is_not(None), ~busy]
     if passed_over:
         conditions.append(job_lines.c.store_id.not_in(list(passed_over)))
     return (
-        select(job_lines.c.store_id)
+        select(job_lines.c.store_id, job_lines.c.head_seq)
         .where(*conditions)
         .order_by(job_lines.c.head_created_at, job_lines.c.head_seq)
-        .limit(bindparam("p_limit"))
+        .limit(bindparam("p_limit", type_=Integer, literal_execute=True))
         .with_for_update(skip_locked=True, of=job_lines)
     )
 
@@ -93,13 +102,18 @@ _READY_LINES = _build_ready_lines(())
 
 def lock_ready_lines(
     connection: Connection, limit: int, passed_over: Collection[str] = ()
-) -> list[str]:
+) -> dict[str, int]:
     """Lock up to `limit` lines whose heads are oldest among stores with no started job.
 
-    Returns their store ids, oldest head first. Lines locked by another claimer are skipped
-    whole, so a busy store is passed over but a store's head is never skipped in favour of a
-    later job of the same store. `passed_over` are stores this claim already found it could not
-    start.
+    Returns the seq of each line's head by store id, oldest head first. Lines locked by another
+    claimer are skipped whole, so a busy store is passed over but a store's head is never
+    skipped in favour of a later job of the same store. `passed_over` are stores this claim
+    already found it could not start.
+
+    The heads are those of the lines as they are now: locking reads a line as last committed,
+    whatever the snapshot of the statement, and every move of a store's jobs re-points its line
+    under the same lock.
     """
     statement = _build_ready_lines(passed_over) if passed_over else _READY_LINES
-    return list(connection.execute(statement, {"p_limit": limit}).scalars())
+    rows = connection.execute(statement, {"p_limit": limit})
+    return {store_id: head_seq for store_id, head_seq in rows}

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import ColumnElement, Row, String, literal_column
 
 
 class JobStatus(StrEnum):
@@ -20,6 +20,16 @@ class JobStatus(StrEnum):
     @property
     def is_terminal(self) -> bool:
         return self in TERMINAL_STATUSES
+
+    @property
+    def constant(self) -> ColumnElement[str]:
+        """The status written into SQL text as a constant, where a bound value would be.
+
+        PostgreSQL uses a partial index (`WHERE status = 'pending'`) only for a query whose
+        condition is that constant; in the generic plan it settles on for a statement prepared
+        by the driver, a bound value is unknown and the queue's indexes go unused.
+        """
+        return literal_column(f"'{self.value}'", String)
 
 
 TERMINAL_STATUSES = frozenset({JobStatus.SUCCESS, JobStatus.FAILED, JobStatus.CANCELLED})

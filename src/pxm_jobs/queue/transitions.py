@@ -14,7 +14,14 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.sql.dml import ReturningUpdate, Update
 
 from pxm_jobs.queue.idempotency import claim_idempotency_key
@@ -31,7 +38,7 @@ from pxm_jobs.queue.status_watch import (
     status_notice,
 )
 from pxm_jobs.queue.wakeup import signal_new_work
-from pxm_jobs.store.tables import job_errors, job_lines, jobs
+from pxm_jobs.store.tables import job_errors, jobs
 from pxm_jobs.store.types import UtcDateTime
 
 
@@ -97,28 +104,28 @@ def claim_jobs(
 
     The jobs come oldest first, each of a different store; an empty list if none is ready.
     """
-    start_heads = _statement_for(connection, _build_start_heads_of_lines)
+    start_heads = _statement_for(connection, _build_start_heads)
     passed_over: list[str] = []
     while len(passed_over) < CLAIM_LINE_TRIES:
-        store_ids = lock_ready_lines(connection, limit, passed_over)
-        if not store_ids:
+        heads = lock_ready_lines(connection, limit, passed_over)
+        if not heads:
             return []
         rows = connection.execute(
             start_heads,
             {
-                "p_store_ids": store_ids,
+                "p_seqs": list(heads.values()),
                 "p_worker_id": worker_id,
                 "p_now": now,
                 "p_lease_expires_at": now + timedelta(seconds=lease_seconds),
             },
         ).all()
-        refresh_line_heads(connection, store_ids)
+        refresh_line_heads(connection, heads.keys())
         if rows:
             claimed = sorted(map(Job.from_row, rows), key=lambda job: (job.created_at, job.seq))
             for job in claimed:
                 signal_status_change(connection, job.id, notified=True)
             return claimed
-        passed_over.extend(store_ids)
+        passed_over.extend(heads)
     return []
 
 
@@ -144,34 +151,30 @@ def _statement_for(connection: Connection, build: Callable[[str], Any]) -> Any:
     return _BUILT[key]
 
 
-def _build_start_heads_of_lines(dialect: str) -> ReturningUpdate[Any]:
-    """Each given store's earliest pending job, started, unless the store has a started job.
+def _build_start_heads(dialect: str) -> ReturningUpdate[Any]:
+    """The given heads of lines, started, unless their store already has a started job.
 
     The line locks were taken on the snapshot of the statement that found the lines; a claim
     that committed just before may have started a job that snapshot did not show. This
     statement reads afresh (PostgreSQL gives each statement a new snapshot), so it asks again.
     """
-    pending = jobs.alias("pending")
     running = jobs.alias("running")
     now = bindparam("p_now", type_=UtcDateTime())
-    head_of_line = (
-        select(pending.c.seq)
-        .where(pending.c.store_id == job_lines.c.store_id, pending.c.status == JobStatus.PENDING)
-        .order_by(pending.c.created_at, pending.c.seq)
-        .limit(1)
-        .scalar_subquery()
-    )
-    heads = select(head_of_line).where(
-        job_lines.c.store_id.in_(bindparam("p_store_ids", expanding=True))
-    )
     store_busy = (
         select(running.c.seq)
-        .where(running.c.store_id == jobs.c.store_id, running.c.status == JobStatus.STARTED)
+        .where(
+            running.c.store_id == jobs.c.store_id,
+            running.c.status == JobStatus.STARTED.constant,
+        )
         .exists()
     )
     return (
         update(jobs)
-        .where(jobs.c.seq.in_(heads), jobs.c.status == JobStatus.PENDING, ~store_busy)
+        .where(
+            jobs.c.seq.in_(bindparam("p_seqs", expanding=True)),
+            jobs.c.status == JobStatus.PENDING.constant,
+            ~store_busy,
+        )
         .values(
             status=JobStatus.STARTED,
             started_at=now,
@@ -187,7 +190,7 @@ def _build_start_heads_of_lines(dialect: str) -> ReturningUpdate[Any]:
 def _holds_lease(job: Job) -> ColumnElement[bool]:
     return (
         (jobs.c.seq == job.seq)
-        & (jobs.c.status == JobStatus.STARTED)
+        & (jobs.c.status == JobStatus.STARTED.constant)
         & (jobs.c.worker_id == job.worker_id)
         & (jobs.c.attempts == job.attempts)
     )
@@ -221,7 +224,7 @@ def _build_end_job_quietly(dialect: str) -> Update:
         update(jobs)
         .where(
             jobs.c.seq == bindparam("p_seq"),
-            jobs.c.status == JobStatus.STARTED,
+            jobs.c.status == JobStatus.STARTED.constant,
             jobs.c.worker_id == bindparam("p_worker_id"),
             jobs.c.attempts == bindparam("p_attempts"),
         )
@@ -352,7 +355,7 @@ def cancel_job(connection: Connection, store_id: str, job_id: str, now: datetime
         .where(
             jobs.c.id == job_id,
             jobs.c.store_id == store_id,
-            jobs.c.status == JobStatus.PENDING,
+            jobs.c.status == JobStatus.PENDING.constant,
         )
         .values(status=JobStatus.CANCELLED, completed_at=now, updated_at=now)
         .returning(*jobs.c, *status_notice(connection.dialect.name))
@@ -375,7 +378,7 @@ def cancel_job(connection: Connection, store_id: str, job_id: str, now: datetime
 def find_expired_jobs(connection: Connection, now: datetime, limit: int = 100) -> list[Job]:
     rows = connection.execute(
         select(jobs)
-        .where(jobs.c.status == JobStatus.STARTED, jobs.c.lease_expires_at < now)
+        .where(jobs.c.status == JobStatus.STARTED.constant, jobs.c.lease_expires_at < now)
         .order_by(jobs.c.lease_expires_at)
         .limit(limit)
     ).all()

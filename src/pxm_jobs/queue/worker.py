@@ -158,9 +158,12 @@ class Worker:
             hold = limit if leading else (0 if self._lead_batches else 1)
             try:
                 claimed, quick = _reconnecting(self.run_round, claimed, hold)
-            except DBAPIError as error:
+            except Exception as error:
                 # The outcomes could not be recorded; the leases will lapse and the jobs rerun.
-                logger.warning("jobs could not be finished: database unavailable (%s)", error.orig)
+                if isinstance(error, DBAPIError):
+                    logger.warning("jobs not finished: database unavailable (%s)", error.orig)
+                else:
+                    logger.exception("jobs not finished: the worker itself failed")
                 for job in claimed:
                     self._forget(job)
                 claimed, quick = [], False
@@ -197,8 +200,11 @@ class Worker:
         except IntegrityError:
             # Another claimer started this store's job first; the database refused ours.
             return []
-        except DBAPIError as error:
-            logger.warning("claim failed (%s); retrying", error.orig)
+        except Exception as error:
+            if isinstance(error, DBAPIError):
+                logger.warning("claim failed (%s); retrying", error.orig)
+            else:
+                logger.exception("claim failed; retrying")
             self._stopping.wait(self.settings.worker_poll_seconds)
             return []
         if not claimed:
