@@ -36,7 +36,7 @@ from pxm_jobs.queue.transitions import (
 )
 from pxm_jobs.queue.wakeup import WorkSignal
 from pxm_jobs.store.blobs import PURGE_BATCH, purge_expired_blobs
-from pxm_jobs.store.engine import read_transaction, write_transaction
+from pxm_jobs.store.engine import is_sqlite, read_transaction, write_transaction
 from pxm_jobs.store.tables import workers
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,9 @@ R = TypeVar("R")
 QUICK_JOB_SECONDS = 0.02
 # A round stops starting its claimed jobs once it has run this long; the rest open the next one.
 ROUND_BUDGET_SECONDS = 0.05
+
+# A gap between one round and the next on SQLite, for other writers to take the write lock in.
+SQLITE_WRITER_GAP_SECONDS = 0.005
 
 # Files and finished jobs expire by the day: looking for expired ones every few minutes is plenty.
 PURGE_INTERVAL_SECONDS = 300
@@ -84,6 +87,7 @@ class Worker:
         # Held by the job thread that may run several jobs per round (see `_run_jobs`).
         self._lead = threading.Lock()
         self._lead_batches = False  # whether that thread does, so the others step back
+        self._writers_poll = is_sqlite(engine)
         self._next_purge_at = 0.0  # time.monotonic() of the next purge; the first comes at once
         self._next_prune_at = 0.0  # likewise, for finished jobs past their retention
 
@@ -173,6 +177,10 @@ class Worker:
                 self._lead_batches = limit > 1
             else:
                 step_back = hold == 0
+            if self._writers_poll:
+                # SQLite has no queue of writers: one waiting for the lock retries now and then
+                # and must find it free. Rounds back to back would leave it no gap to find.
+                time.sleep(SQLITE_WRITER_GAP_SECONDS)
         if leading:
             self._give_up_lead()
         self._run_held_before_stopping(claimed)
