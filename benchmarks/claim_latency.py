@@ -18,8 +18,9 @@ from sqlalchemy import Engine, insert, select, text, update
 
 from benchmarks.harness import DATABASES, describe_latencies, fresh_engine
 from pxm_jobs.clock import utc_now
+from pxm_jobs.queue.claims import claim_next_job
 from pxm_jobs.queue.models import JobStatus
-from pxm_jobs.queue.transitions import claim_next_job, finish_job
+from pxm_jobs.queue.transitions import finish_job
 from pxm_jobs.store.engine import write_transaction
 from pxm_jobs.store.tables import job_lines, jobs, stores
 

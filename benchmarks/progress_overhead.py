@@ -21,9 +21,10 @@ from benchmarks.import_speed import generate_csv
 from pxm_jobs.catalog.product_import import import_products
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
+from pxm_jobs.queue.claims import claim_next_job
 from pxm_jobs.queue.models import Job
 from pxm_jobs.queue.progress import ProgressTracker
-from pxm_jobs.queue.transitions import NewJob, claim_next_job, enqueue_job, record_progress
+from pxm_jobs.queue.transitions import NewJob, enqueue_job, record_progress
 from pxm_jobs.store.engine import write_transaction
 from tests.factories import make_stores
 

@@ -239,8 +239,8 @@ def test_pruning_deletes_only_jobs_finished_before_the_retention(
             .values(status=JobStatus.STARTED, completed_at=long_ago)
         )
     worker = Worker(engine, settings, RUNNERS)
-    assert worker.prune_old_jobs() == 1
-    assert worker.prune_old_jobs() == 0, "at most once per interval"
+    assert worker.housekeeper.prune_old_jobs() == 1
+    assert worker.housekeeper.prune_old_jobs() == 0, "at most once per interval"
     assert api.http.get(f"/pcm/jobs/{old_failure['id']}").status_code == 404
     assert show_job(api, recent["id"])["attributes"]["status"] == "success"
     with read_transaction(engine) as connection:

@@ -98,7 +98,7 @@ def test_recovered_jobs_are_counted(api: StoreClient, engine: Engine, settings: 
             .where(jobs.c.id == claimed.id)
             .values(lease_expires_at=utc_now() - timedelta(seconds=1))
         )
-    assert Worker(engine, settings, RUNNERS).recover_expired() == 1
+    assert Worker(engine, settings, RUNNERS).housekeeper.recover_expired() == 1
     after = scrape(api.http)
     requeued = value(after, "pxm_jobs_recovered_total", outcome="pending")
     assert requeued - value(before, "pxm_jobs_recovered_total", outcome="pending") == 1

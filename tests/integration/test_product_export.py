@@ -437,7 +437,7 @@ def test_the_worker_purges_expired_files_now_and_then(engine: Engine, settings: 
                 expires_at=expires_at,
             )
     worker = Worker(engine, settings, RUNNERS)
-    assert worker.purge_expired_files() == 2
+    assert worker.housekeeper.purge_expired_files() == 2
     with write_transaction(engine) as connection:
         connection.execute(update(blobs).values(expires_at=now - timedelta(seconds=1)))
-    assert worker.purge_expired_files() == 0, "not again before the interval has passed"
+    assert worker.housekeeper.purge_expired_files() == 0, "not again before the interval has passed"

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, select
 
 from pxm_jobs.clock import utc_now
+from pxm_jobs.queue.claims import claim_next_job
 from pxm_jobs.queue.models import Job, JobStatus
-from pxm_jobs.queue.transitions import CancelOutcome, cancel_job, claim_next_job, finish_job
+from pxm_jobs.queue.transitions import CancelOutcome, cancel_job, finish_job
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import jobs
 from tests.factories import make_stores, queue_jobs

@@ -9,13 +9,13 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pxm_jobs.clock import utc_now
+from pxm_jobs.queue.claims import claim_next_job
 from pxm_jobs.queue.models import Job, JobStatus
 from pxm_jobs.queue.reads import count_jobs_ahead, get_job, list_job_errors
 from pxm_jobs.queue.transitions import (
     CancelOutcome,
     LeaseLost,
     cancel_job,
-    claim_next_job,
     extend_lease,
     fail_job,
     find_expired_jobs,

@@ -8,29 +8,17 @@ worker and attempt holding the lease, so a worker that lost its lease cannot fin
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    bindparam,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import ColumnElement, Connection, bindparam, insert, select, update
 from sqlalchemy.sql.dml import ReturningUpdate, Update
 
 from pxm_jobs.queue.idempotency import claim_idempotency_key
-from pxm_jobs.queue.lines import (
-    lock_line,
-    lock_ready_lines,
-    refresh_line_head,
-    refresh_line_heads,
-)
+from pxm_jobs.queue.lines import lock_line, refresh_line_head
 from pxm_jobs.queue.models import Job, JobErrorDetail, JobStatus
 from pxm_jobs.queue.status_watch import (
     signal_status_change,
@@ -38,6 +26,7 @@ from pxm_jobs.queue.status_watch import (
     status_notice,
 )
 from pxm_jobs.queue.wakeup import signal_new_work
+from pxm_jobs.store.prebuilt import statement_for
 from pxm_jobs.store.tables import job_errors, jobs
 from pxm_jobs.store.types import UtcDateTime
 
@@ -91,100 +80,6 @@ def enqueue_job(connection: Connection, new: NewJob, now: datetime) -> Job:
     refresh_line_head(connection, new.store_id)
     signal_new_work(connection)
     return Job.from_row(row)
-
-
-# Lines a claim may find busy after locking them before it gives up until the next try.
-CLAIM_LINE_TRIES = 8
-
-
-def claim_jobs(
-    connection: Connection, *, worker_id: str, now: datetime, lease_seconds: float, limit: int
-) -> list[Job]:
-    """Start the heads of the lines of up to `limit` stores that have no started job.
-
-    The jobs come oldest first, each of a different store; an empty list if none is ready.
-    """
-    start_heads = _statement_for(connection, _build_start_heads)
-    passed_over: list[str] = []
-    while len(passed_over) < CLAIM_LINE_TRIES:
-        heads = lock_ready_lines(connection, limit, passed_over)
-        if not heads:
-            return []
-        rows = connection.execute(
-            start_heads,
-            {
-                "p_seqs": list(heads.values()),
-                "p_worker_id": worker_id,
-                "p_now": now,
-                "p_lease_expires_at": now + timedelta(seconds=lease_seconds),
-            },
-        ).all()
-        refresh_line_heads(connection, heads.keys())
-        if rows:
-            claimed = sorted(map(Job.from_row, rows), key=lambda job: (job.created_at, job.seq))
-            for job in claimed:
-                signal_status_change(connection, job.id, notified=True)
-            return claimed
-        passed_over.extend(heads)
-    return []
-
-
-def claim_next_job(
-    connection: Connection, *, worker_id: str, now: datetime, lease_seconds: float
-) -> Job | None:
-    """Start the head of the line of some store that has no started job; None if none is ready."""
-    claimed = claim_jobs(
-        connection, worker_id=worker_id, now=now, lease_seconds=lease_seconds, limit=1
-    )
-    return claimed[0] if claimed else None
-
-
-# The statements every job passes through, built once per dialect: building a statement costs
-# more client time than the database spends running it (a third of a claim, measured).
-_BUILT: dict[tuple[str, str], Any] = {}
-
-
-def _statement_for(connection: Connection, build: Callable[[str], Any]) -> Any:
-    key = (build.__name__, connection.dialect.name)
-    if key not in _BUILT:
-        _BUILT[key] = build(connection.dialect.name)
-    return _BUILT[key]
-
-
-def _build_start_heads(dialect: str) -> ReturningUpdate[Any]:
-    """The given heads of lines, started, unless their store already has a started job.
-
-    The line locks were taken on the snapshot of the statement that found the lines; a claim
-    that committed just before may have started a job that snapshot did not show. This
-    statement reads afresh (PostgreSQL gives each statement a new snapshot), so it asks again.
-    """
-    running = jobs.alias("running")
-    now = bindparam("p_now", type_=UtcDateTime())
-    store_busy = (
-        select(running.c.seq)
-        .where(
-            running.c.store_id == jobs.c.store_id,
-            running.c.status == JobStatus.STARTED.constant,
-        )
-        .exists()
-    )
-    return (
-        update(jobs)
-        .where(
-            jobs.c.seq.in_(bindparam("p_seqs", expanding=True)),
-            jobs.c.status == JobStatus.PENDING.constant,
-            ~store_busy,
-        )
-        .values(
-            status=JobStatus.STARTED,
-            started_at=now,
-            updated_at=now,
-            worker_id=bindparam("p_worker_id"),
-            lease_expires_at=bindparam("p_lease_expires_at", type_=UtcDateTime()),
-            attempts=jobs.c.attempts + 1,
-        )
-        .returning(*jobs.c, *status_notice(dialect))
-    )
 
 
 def _holds_lease(job: Job) -> ColumnElement[bool]:
@@ -243,7 +138,7 @@ def _end_job(
 ) -> Job | None:
     """Move a started job to a terminal status if this worker still holds its lease."""
     row = connection.execute(
-        _statement_for(connection, _build_end_job),
+        statement_for(connection, _build_end_job),
         {
             "p_seq": job.seq,
             "p_worker_id": job.worker_id,
@@ -280,7 +175,7 @@ def finish_jobs(
     if not finished:
         return
     result = connection.execute(
-        _statement_for(connection, _build_end_job_quietly),
+        statement_for(connection, _build_end_job_quietly),
         [
             {
                 "p_seq": job.seq,

@@ -1,4 +1,4 @@
-"""The worker: claims jobs, runs them, keeps their leases alive, and takes back abandoned ones."""
+"""The worker: job threads that claim jobs and run them in rounds, and a housekeeping thread."""
 
 from __future__ import annotations
 
@@ -8,41 +8,34 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from datetime import timedelta
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import Connection, Engine, delete
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
-from pxm_jobs.queue.metrics import record_pickup, record_recovery, record_run
-from pxm_jobs.queue.models import Job, JobErrorDetail
-from pxm_jobs.queue.progress import Progress, ProgressTracker, forget_progress
+from pxm_jobs.queue.claims import claim_jobs
+from pxm_jobs.queue.execution import do_work, progress_writer, record_stop
+from pxm_jobs.queue.held import HeldJobs
+from pxm_jobs.queue.housekeeping import Housekeeper
+from pxm_jobs.queue.metrics import record_pickup, record_run
+from pxm_jobs.queue.models import Job
+from pxm_jobs.queue.progress import ProgressTracker, forget_progress
 from pxm_jobs.queue.registry import touch_worker
-from pxm_jobs.queue.retention import PRUNE_BATCH, prune_finished_jobs
-from pxm_jobs.queue.runner import FailureReport, JobContext, JobFailed, RunnerRegistry
+from pxm_jobs.queue.runner import RunnerRegistry
 from pxm_jobs.queue.transitions import (
     LeaseLost,
-    claim_jobs,
-    extend_lease,
-    fail_job,
-    find_expired_jobs,
     finish_job,
     finish_jobs,
-    record_progress,
-    recover_expired_job,
 )
 from pxm_jobs.queue.wakeup import WorkSignal
-from pxm_jobs.store.blobs import PURGE_BATCH, purge_expired_blobs
-from pxm_jobs.store.engine import is_sqlite, read_transaction, write_transaction
+from pxm_jobs.store.engine import is_sqlite, retrying_stale_connection, write_transaction
 from pxm_jobs.store.tables import workers
 
 logger = logging.getLogger(__name__)
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
 # A round takes on more jobs only while each runs this quickly, so that a slow job rarely keeps
 # jobs of other stores waiting behind it. Wall time: well above the 5 ms a thread may wait for
@@ -53,9 +46,6 @@ ROUND_BUDGET_SECONDS = 0.05
 
 # A gap between one round and the next on SQLite, for other writers to take the write lock in.
 SQLITE_WRITER_GAP_SECONDS = 0.005
-
-# Files and finished jobs expire by the day: looking for expired ones every few minutes is plenty.
-PURGE_INTERVAL_SECONDS = 300
 
 
 def new_worker_id() -> str:
@@ -82,14 +72,14 @@ class Worker:
         self.signal = WorkSignal(engine)
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._running: dict[str, Job] = {}
-        self._running_lock = threading.Lock()
+        self.held = HeldJobs()
         # Held by the job thread that may run several jobs per round (see `_run_jobs`).
         self._lead = threading.Lock()
         self._lead_batches = False  # whether that thread does, so the others step back
         self._writers_poll = is_sqlite(engine)
-        self._next_purge_at = 0.0  # time.monotonic() of the next purge; the first comes at once
-        self._next_prune_at = 0.0  # likewise, for finished jobs past their retention
+        self.housekeeper = Housekeeper(
+            engine, settings, self.id, self.held, self.signal, self._stopping
+        )
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -101,7 +91,9 @@ class Worker:
             for n in range(self.concurrency)
         ]
         self._threads.append(
-            threading.Thread(target=self._keep_house, name="pxm-jobs-housekeeping", daemon=True)
+            threading.Thread(
+                target=self.housekeeper.keep_house, name="pxm-jobs-housekeeping", daemon=True
+            )
         )
         for thread in self._threads:
             thread.start()
@@ -161,7 +153,7 @@ class Worker:
                 leading = self._lead.acquire(blocking=False)
             hold = limit if leading else (0 if self._lead_batches else 1)
             try:
-                claimed, quick = _reconnecting(self.run_round, claimed, hold)
+                claimed, quick = retrying_stale_connection(self.run_round, claimed, hold)
             except Exception as error:
                 # The outcomes could not be recorded; the leases will lapse and the jobs rerun.
                 if isinstance(error, DBAPIError):
@@ -190,8 +182,8 @@ class Worker:
         try:
             while held:
                 held, _ = self.run_round(held, 0)
-        except DBAPIError as error:
-            logger.warning("jobs could not be finished: database unavailable (%s)", error.orig)
+        except Exception:
+            logger.exception("jobs not finished before stopping; their leases will lapse")
             for job in held:
                 self._forget(job)
 
@@ -204,7 +196,7 @@ class Worker:
         """One job claimed on its own, or nothing after waiting for a signal or a poll."""
         self.signal.clear()
         try:
-            claimed = _reconnecting(self.claim_batch, 1)
+            claimed = retrying_stale_connection(self.claim_batch, 1)
         except IntegrityError:
             # Another claimer started this store's job first; the database refused ours.
             return []
@@ -241,8 +233,7 @@ class Worker:
         )
 
     def _note_claimed(self, claimed: list[Job]) -> None:
-        with self._running_lock:
-            self._running.update((job.id, job) for job in claimed)
+        self.held.add(claimed)
         for job in claimed:
             # A rerun's wait includes its earlier runs: only first starts measure the queue.
             if job.attempts == 1 and job.started_at is not None:
@@ -286,9 +277,9 @@ class Worker:
 
     def _attempt(self, connection: Connection, job: Job, index: int) -> Mapping[str, Any]:
         """The job's work in a round, where it is the `index`-th; its meta."""
-        tracker = ProgressTracker(job.id, self._progress_writer(job))
+        tracker = ProgressTracker(job.id, progress_writer(self.engine, job))
         try:
-            return self._work(connection, job, tracker)
+            return do_work(connection, job, self.runners, self.settings, tracker)
         except DBAPIError:
             raise
         except Exception as error:
@@ -303,199 +294,35 @@ class Worker:
         """
         for index, job in enumerate(batch):
             if abandoned is not None and index == abandoned.index:
-                self._record_stop(job, abandoned.error, abandoned.tracker)
+                record_stop(self.engine, job, abandoned.error, abandoned.tracker)
                 self._forget(job)
             else:
                 self.run(job)
 
     def run(self, job: Job) -> None:
         """Run a claimed job to `success` or `failed`, unless its lease is lost on the way."""
-        with self._running_lock:
-            self._running[job.id] = job
-        tracker = ProgressTracker(job.id, self._progress_writer(job))
+        self.held.add([job])
+        tracker = ProgressTracker(job.id, progress_writer(self.engine, job))
         started = time.monotonic()
         outcome = "failed"
         try:
             with write_transaction(self.engine) as connection:
-                meta = self._work(connection, job, tracker)
+                meta = do_work(connection, job, self.runners, self.settings, tracker)
                 finish_job(connection, job, meta, utc_now())
             outcome = "success"
         except DBAPIError:
             raise
         except Exception as error:
-            outcome = self._record_stop(job, error, tracker)
+            outcome = record_stop(self.engine, job, error, tracker)
         finally:
             self._forget(job)
             record_run(job.type, outcome, time.monotonic() - started)
         # The store's next job may now be ready for any idle thread.
         self.signal.wake()
 
-    def _work(
-        self, connection: Connection, job: Job, tracker: ProgressTracker
-    ) -> Mapping[str, Any]:
-        """Do the job's work on `connection`; the meta to finish it with."""
-        runner = self.runners.get(job.type)
-        if runner is None:
-            message = f"this service cannot run jobs of type {job.type!r}"
-            raise JobFailed([JobErrorDetail(message=message, code="unsupported_job_type")])
-        context = JobContext(job=job, settings=self.settings, report_progress=tracker)
-        meta = runner(context, connection)
-        if tracker.latest is not None:
-            record_progress(connection, job, *tracker.latest)
-        return meta
-
-    def _record_stop(self, job: Job, error: Exception, tracker: ProgressTracker) -> str:
-        """Record why a job's run stopped short of success; the outcome, for the metrics."""
-        if isinstance(error, JobFailed):
-            self._fail(
-                job,
-                error.errors,
-                error.meta,
-                write_report=error.write_report,
-                progress=tracker.latest,
-            )
-            return "failed"
-        if isinstance(error, LeaseLost):
-            logger.warning("job %s: lease lost; its effects were rolled back", job.id)
-            return "lease_lost"
-        logger.error("job %s (%s) crashed", job.id, job.type, exc_info=error)
-        message = "the job stopped on an unexpected internal error; the server log has details"
-        self._fail(job, [JobErrorDetail(message=message, code="internal_error")], {})
-        return "failed"
-
     def _forget(self, job: Job) -> None:
-        with self._running_lock:
-            self._running.pop(job.id, None)
+        self.held.drop(job)
         forget_progress(job.id)
-
-    def _fail(
-        self,
-        job: Job,
-        errors: list[JobErrorDetail],
-        meta: Mapping[str, Any],
-        *,
-        write_report: FailureReport | None = None,
-        progress: Progress | None = None,
-    ) -> None:
-        try:
-            with write_transaction(self.engine) as connection:
-                reported = _write_failure_report(connection, job, write_report)
-                if progress is not None:
-                    record_progress(connection, job, *progress)
-                if fail_job(connection, job, errors, {**meta, **reported}, utc_now()) is None:
-                    # Roll the report back with the rest: the job belongs to another worker now.
-                    raise LeaseLost(job.id)
-        except LeaseLost:
-            logger.warning("job %s: lease lost before its failure could be recorded", job.id)
-
-    def _progress_writer(self, job: Job) -> Any:
-        if self.engine.dialect.name != "postgresql":
-            return None
-
-        def write(processed: int, total: int | None) -> None:
-            with write_transaction(self.engine) as connection:
-                record_progress(connection, job, processed, total)
-
-        return write
-
-    # -- housekeeping -----------------------------------------------------------------------
-
-    def _keep_house(self) -> None:
-        interval = self.settings.job_lease_seconds / 3
-        while not self._stopping.wait(interval):
-            try:
-                self.renew_leases()
-                touch_worker(self.engine, self.id, utc_now())
-                self.recover_expired()
-                self.prune_old_jobs()
-                self.purge_expired_files()
-            except DBAPIError as error:
-                logger.warning("housekeeping failed (%s); retrying", error.orig)
-
-    def prune_old_jobs(self) -> int:
-        """Delete finished jobs past their retention, in short batches, every few minutes.
-
-        Each batch is its own transaction, so claims never wait behind a long prune.
-        """
-        now = time.monotonic()
-        if now < self._next_prune_at:
-            return 0
-        self._next_prune_at = now + PURGE_INTERVAL_SECONDS
-        retention = timedelta(days=self.settings.job_retention_days)
-        pruned = 0
-        while not self._stopping.is_set():
-            with write_transaction(self.engine) as connection:
-                batch = prune_finished_jobs(connection, utc_now() - retention)
-            pruned += batch
-            if batch < PRUNE_BATCH:
-                break
-        if pruned:
-            logger.info("deleted %d finished jobs past their retention", pruned)
-        return pruned
-
-    def purge_expired_files(self) -> int:
-        """Delete stored files past their retention, at most once per PURGE_INTERVAL_SECONDS.
-
-        Every worker does it: deleting is idempotent, and a deployment may have only one.
-        """
-        now = time.monotonic()
-        if now < self._next_purge_at:
-            return 0
-        self._next_purge_at = now + PURGE_INTERVAL_SECONDS
-        purged = 0
-        while not self._stopping.is_set():
-            with write_transaction(self.engine) as connection:
-                batch = purge_expired_blobs(connection, utc_now())
-            purged += batch
-            if batch < PURGE_BATCH:
-                break
-        if purged:
-            logger.info("deleted %d stored files past their retention", purged)
-        return purged
-
-    def renew_leases(self) -> None:
-        with self._running_lock:
-            running = list(self._running.values())
-        for job in running:
-            with write_transaction(self.engine) as connection:
-                renewed = extend_lease(connection, job, utc_now(), self.settings.job_lease_seconds)
-            with self._running_lock:
-                # A job that finished since the snapshot has no lease to renew.
-                still_running = job.id in self._running
-            if not renewed and still_running:
-                logger.warning("job %s: lease lost; it will not be allowed to finish", job.id)
-
-    def recover_expired(self) -> int:
-        """Requeue or fail jobs whose worker stopped renewing their lease; how many moved."""
-        moved = 0
-        with read_transaction(self.engine) as connection:
-            expired = find_expired_jobs(connection, utc_now())
-        for job in expired:
-            with write_transaction(self.engine) as connection:
-                outcome = recover_expired_job(
-                    connection, job, utc_now(), self.settings.job_max_attempts
-                )
-            if outcome is not None:
-                moved += 1
-                record_recovery(outcome.value)
-                logger.warning("job %s: worker %s lost it; now %s", job.id, job.worker_id, outcome)
-        if moved:
-            self.signal.wake()
-        return moved
-
-
-def _reconnecting(work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-    """`work`, done again once if the database dropped the pooled connection it was given.
-
-    A connection goes stale when the database restarts; the pool then replaces all of them, so
-    one retry suffices. The work is a transaction, rolled back when it failed: safe to redo.
-    """
-    try:
-        return work(*args, **kwargs)
-    except DBAPIError as error:
-        if not error.connection_invalidated:
-            raise
-    return work(*args, **kwargs)
 
 
 class _RoundAbandoned(Exception):
@@ -506,19 +333,3 @@ class _RoundAbandoned(Exception):
         self.index = index
         self.error = error
         self.tracker = tracker
-
-
-def _write_failure_report(
-    connection: Connection, job: Job, write_report: FailureReport | None
-) -> Mapping[str, Any]:
-    """The failure report's meta; a report that cannot be written must not hide the failure."""
-    if write_report is None:
-        return {}
-    try:
-        with connection.begin_nested():
-            return write_report(connection)
-    except DBAPIError:
-        raise
-    except Exception:
-        logger.exception("job %s: its failure report could not be written", job.id)
-        return {}

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from pxm_jobs.config import Settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -107,6 +111,20 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
     """A transaction that only reads; on SQLite it never waits for a writer."""
     with engine.connect() as connection, connection.begin():
         yield connection
+
+
+def retrying_stale_connection(work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """`work`, done again once if the database dropped the pooled connection it was given.
+
+    A connection goes stale when the database restarts; the pool then replaces all of them, so
+    one retry suffices. For work that is one transaction, rolled back when it failed.
+    """
+    try:
+        return work(*args, **kwargs)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    return work(*args, **kwargs)
 
 
 def is_sqlite(engine: Engine) -> bool:

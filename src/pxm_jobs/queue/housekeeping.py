@@ -1,0 +1,130 @@
+"""What a worker does besides running jobs: renewing its leases, taking back jobs whose worker
+died, and deleting finished jobs and files past their retention."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from pxm_jobs.clock import utc_now
+from pxm_jobs.config import Settings
+from pxm_jobs.queue.held import HeldJobs
+from pxm_jobs.queue.metrics import record_recovery
+from pxm_jobs.queue.registry import touch_worker
+from pxm_jobs.queue.retention import PRUNE_BATCH, prune_finished_jobs
+from pxm_jobs.queue.transitions import extend_lease, find_expired_jobs, recover_expired_job
+from pxm_jobs.queue.wakeup import WorkSignal
+from pxm_jobs.store.blobs import PURGE_BATCH, purge_expired_blobs
+from pxm_jobs.store.engine import read_transaction, write_transaction
+
+logger = logging.getLogger(__name__)
+
+# Files and finished jobs expire by the day: looking for expired ones every few minutes is plenty.
+PURGE_INTERVAL_SECONDS = 300
+
+
+class Housekeeper:
+    """One worker's housekeeping, run by `keep_house` in a thread of its own."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        worker_id: str,
+        held: HeldJobs,
+        signal: WorkSignal,
+        stopping: threading.Event,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.worker_id = worker_id
+        self.held = held
+        self.signal = signal
+        self.stopping = stopping
+        self._next_purge_at = 0.0  # time.monotonic() of the next purge; the first comes at once
+        self._next_prune_at = 0.0  # likewise, for finished jobs past their retention
+
+    def keep_house(self) -> None:
+        # A third of the lease: a lease survives two missed renewals.
+        interval = self.settings.job_lease_seconds / 3
+        while not self.stopping.wait(interval):
+            try:
+                self.renew_leases()
+                touch_worker(self.engine, self.worker_id, utc_now())
+                self.recover_expired()
+                self.prune_old_jobs()
+                self.purge_expired_files()
+            except DBAPIError as error:
+                logger.warning("housekeeping failed (%s); retrying", error.orig)
+
+    def renew_leases(self) -> None:
+        for job in self.held.snapshot():
+            with write_transaction(self.engine) as connection:
+                renewed = extend_lease(connection, job, utc_now(), self.settings.job_lease_seconds)
+            # A job that finished since the snapshot has no lease to renew.
+            if not renewed and self.held.holds(job):
+                logger.warning("job %s: lease lost; it will not be allowed to finish", job.id)
+
+    def recover_expired(self) -> int:
+        """Requeue or fail jobs whose worker stopped renewing their lease; how many moved."""
+        moved = 0
+        with read_transaction(self.engine) as connection:
+            expired = find_expired_jobs(connection, utc_now())
+        for job in expired:
+            with write_transaction(self.engine) as connection:
+                outcome = recover_expired_job(
+                    connection, job, utc_now(), self.settings.job_max_attempts
+                )
+            if outcome is not None:
+                moved += 1
+                record_recovery(outcome.value)
+                logger.warning("job %s: worker %s lost it; now %s", job.id, job.worker_id, outcome)
+        if moved:
+            self.signal.wake()
+        return moved
+
+    def prune_old_jobs(self) -> int:
+        """Delete finished jobs past their retention, in short batches, every few minutes.
+
+        Each batch is its own transaction, so claims never wait behind a long prune.
+        """
+        now = time.monotonic()
+        if now < self._next_prune_at:
+            return 0
+        self._next_prune_at = now + PURGE_INTERVAL_SECONDS
+        retention = timedelta(days=self.settings.job_retention_days)
+        pruned = 0
+        while not self.stopping.is_set():
+            with write_transaction(self.engine) as connection:
+                batch = prune_finished_jobs(connection, utc_now() - retention)
+            pruned += batch
+            if batch < PRUNE_BATCH:
+                break
+        if pruned:
+            logger.info("deleted %d finished jobs past their retention", pruned)
+        return pruned
+
+    def purge_expired_files(self) -> int:
+        """Delete stored files past their retention, at most once per PURGE_INTERVAL_SECONDS.
+
+        Every worker does it: deleting is idempotent, and a deployment may have only one.
+        """
+        now = time.monotonic()
+        if now < self._next_purge_at:
+            return 0
+        self._next_purge_at = now + PURGE_INTERVAL_SECONDS
+        purged = 0
+        while not self.stopping.is_set():
+            with write_transaction(self.engine) as connection:
+                batch = purge_expired_blobs(connection, utc_now())
+            purged += batch
+            if batch < PURGE_BATCH:
+                break
+        if purged:
+            logger.info("deleted %d stored files past their retention", purged)
+        return purged
