@@ -18,6 +18,7 @@ from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.queue.claims import claim_jobs
 from pxm_jobs.queue.execution import do_work, progress_writer, record_stop
+from pxm_jobs.queue.handoff import RoundWatch, take_all
 from pxm_jobs.queue.held import HeldJobs
 from pxm_jobs.queue.housekeeping import Housekeeper
 from pxm_jobs.queue.metrics import record_pickup, record_run
@@ -41,7 +42,7 @@ logger = logging.getLogger(__name__)
 # jobs of other stores waiting behind it. Wall time: well above the 5 ms a thread may wait for
 # Python's interpreter lock, so that a busy process does not pass for slow jobs.
 QUICK_JOB_SECONDS = 0.02
-# A round stops starting its claimed jobs once it has run this long; the rest open the next one.
+# Once a round has run this long, the jobs it has not started are handed to other threads.
 ROUND_BUDGET_SECONDS = 0.05
 
 # A gap between one round and the next on SQLite, for other writers to take the write lock in.
@@ -77,6 +78,7 @@ class Worker:
         self._lead = threading.Lock()
         self._lead_batches = False  # whether that thread does, so the others step back
         self._writers_poll = is_sqlite(engine)
+        self.round_watch = RoundWatch(ROUND_BUDGET_SECONDS, self.signal.wake)
         self.housekeeper = Housekeeper(
             engine, settings, self.id, self.held, self.signal, self._stopping
         )
@@ -86,6 +88,7 @@ class Worker:
     def start(self) -> None:
         touch_worker(self.engine, self.id, utc_now())
         self.signal.start()
+        self.round_watch.start()
         self._threads = [
             threading.Thread(target=self._run_jobs, name=f"pxm-jobs-run-{n}", daemon=True)
             for n in range(self.concurrency)
@@ -113,6 +116,7 @@ class Worker:
             while thread.is_alive() and not deadline.is_set():
                 thread.join(timeout=0.05)
         timer.cancel()
+        self.round_watch.stop()
         finished = not any(thread.is_alive() for thread in self._threads)
         if finished:
             with write_transaction(self.engine) as connection:
@@ -142,26 +146,30 @@ class Worker:
                 if leading:
                     leading = self._give_up_lead()
                 limit = 1
-                if step_back:
-                    # The leading thread wakes this one when it finds more than it can take.
+                handed = self.round_watch.take_handed()
+                if handed is not None:
+                    claimed = [handed]
+                elif step_back:
+                    # The leading thread wakes this one when it finds more than it can take,
+                    # and so does a round that hands jobs off.
                     self.signal.wait(self.settings.worker_poll_seconds)
                     step_back = False
-                claimed = self._claim_when_ready()
-                if not claimed:
                     continue
+                else:
+                    claimed = self._claim_when_ready()
+                    if not claimed:
+                        continue
             if not leading:
                 leading = self._lead.acquire(blocking=False)
             hold = limit if leading else (0 if self._lead_batches else 1)
             try:
-                claimed, quick = retrying_stale_connection(self.run_round, claimed, hold)
+                claimed, quick = self.run_round(claimed, hold)
             except Exception as error:
                 # The outcomes could not be recorded; the leases will lapse and the jobs rerun.
                 if isinstance(error, DBAPIError):
                     logger.warning("jobs not finished: database unavailable (%s)", error.orig)
                 else:
                     logger.exception("jobs not finished: the worker itself failed")
-                for job in claimed:
-                    self._forget(job)
                 claimed, quick = [], False
                 self._stopping.wait(self.settings.worker_poll_seconds)
             if leading:
@@ -178,14 +186,17 @@ class Worker:
         self._run_held_before_stopping(claimed)
 
     def _run_held_before_stopping(self, held: list[Job]) -> None:
-        """Jobs this thread claimed but had not run yet get the shutdown grace period too."""
+        """Jobs claimed but not run yet, this thread's or handed off, get the grace period too."""
         try:
-            while held:
+            while True:
+                if not held:
+                    handed = self.round_watch.take_handed()
+                    if handed is None:
+                        return
+                    held = [handed]
                 held, _ = self.run_round(held, 0)
         except Exception:
             logger.exception("jobs not finished before stopping; their leases will lapse")
-            for job in held:
-                self._forget(job)
 
     def _give_up_lead(self) -> bool:
         self._lead_batches = False
@@ -239,32 +250,46 @@ class Worker:
             if job.attempts == 1 and job.started_at is not None:
                 record_pickup(job.type, (job.started_at - job.created_at).total_seconds())
 
-    def run_round(self, batch: list[Job], hold: int) -> tuple[list[Job], bool]:
+    def run_round(
+        self, batch: list[Job], hold: int, *, reconnect: bool = True
+    ) -> tuple[list[Job], bool]:
         """Run claimed jobs in one transaction that claims the next, up to `hold` held after it.
 
-        Returns the jobs now held (those of the batch left over when the round ran out of time
-        come first) and whether every job of the round was quick.
+        Returns the jobs now held and whether every job of the round was quick. Jobs the round
+        had not started when it ran out of time are handed off to other threads (`RoundWatch`).
         """
-        began = time.monotonic()
         finished: list[tuple[Job, Mapping[str, Any], float]] = []
-        try:
-            with write_transaction(self.engine) as connection:
-                for job in batch:
-                    if finished and time.monotonic() - began > ROUND_BUDGET_SECONDS:
-                        break
-                    job_began = time.monotonic()
-                    meta = self._attempt(connection, job, len(finished))
-                    finished.append((job, meta, time.monotonic() - job_began))
-                finish_jobs(connection, [(job, meta) for job, meta, _ in finished], utc_now())
-                left_over = batch[len(finished) :]
-                room = 0 if self._stopping.is_set() else hold - len(left_over)
-                claimed = self._claim_on(connection, room) if room > 0 else []
-        except _RoundAbandoned as abandoned:
-            self._run_one_by_one(batch, abandoned)
-            return [], False
-        except LeaseLost:
-            self._run_one_by_one(batch, None)
-            return [], False
+        taken: list[Job] = []  # jobs of the batch this round started, in order
+        with self.round_watch.watching(batch) as unstarted:
+            try:
+                with write_transaction(self.engine) as connection:
+                    while unstarted:
+                        try:
+                            job = unstarted.popleft()
+                        except IndexError:  # handed off meanwhile
+                            break
+                        taken.append(job)
+                        job_began = time.monotonic()
+                        meta = self._attempt(connection, job, len(finished))
+                        finished.append((job, meta, time.monotonic() - job_began))
+                    finish_jobs(connection, [(job, meta) for job, meta, _ in finished], utc_now())
+                    room = 0 if self._stopping.is_set() else hold
+                    claimed = self._claim_on(connection, room) if room > 0 else []
+            except _RoundAbandoned as abandoned:
+                self._run_one_by_one(taken + take_all(unstarted), abandoned)
+                return [], False
+            except LeaseLost:
+                self._run_one_by_one(taken + take_all(unstarted), None)
+                return [], False
+            except Exception as error:
+                mine = taken + take_all(unstarted)
+                if reconnect and isinstance(error, DBAPIError) and error.connection_invalidated:
+                    # The database restarted since this connection was last used; the pool
+                    # now has fresh ones, and the round was rolled back: run it again.
+                    return self.run_round(mine, hold, reconnect=False)
+                for job in mine:
+                    self._forget(job)
+                raise
         for job, _, seconds in finished:
             self._forget(job)
             record_run(job.type, "success", seconds)
@@ -273,7 +298,7 @@ class Worker:
             # This round took all it had room for: there may be more ready for an idle thread.
             self.signal.wake()
         quick = all(seconds < QUICK_JOB_SECONDS for _, _, seconds in finished)
-        return left_over + claimed, quick
+        return claimed, quick
 
     def _attempt(self, connection: Connection, job: Job, index: int) -> Mapping[str, Any]:
         """The job's work in a round, where it is the `index`-th; its meta."""
