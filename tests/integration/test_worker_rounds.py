@@ -102,6 +102,9 @@ def test_a_round_runs_its_jobs_in_creation_order_and_claims_the_next(
         second_a.id: JobStatus.STARTED,
     }
     assert noted(engine) == {first_a.id, first_b.id}
+    with read_transaction(engine) as connection:
+        metas = dict(connection.execute(select(jobs.c.id, jobs.c.meta)).all())
+    assert metas[first_a.id] == metas[first_b.id] == {"noted": True}, "each job's own meta"
 
     held, _ = worker.run_round(held, hold=0)
     assert held == []

@@ -40,11 +40,13 @@ def signal_status_change(connection: Connection, job_id: str, *, notified: bool 
         )
 
 
-def signal_status_changes(connection: Connection, job_ids: Sequence[str]) -> None:
+def signal_status_changes(
+    connection: Connection, job_ids: Sequence[str], *, notified: bool = False
+) -> None:
     """`signal_status_change` for several jobs, with one statement for all their NOTIFYs."""
     for job_id in job_ids:
         call_after_commit(connection, partial(_waiters.wake, job_id))
-    if connection.dialect.name == "postgresql" and job_ids:
+    if connection.dialect.name == "postgresql" and job_ids and not notified:
         connection.execute(
             text(
                 "SELECT pg_notify(:channel, job_id) FROM unnest(CAST(:job_ids AS text[])) AS job_id"
