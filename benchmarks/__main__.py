@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from benchmarks import claim_latency, export_speed, hierarchy_duplicate, import_speed
+from benchmarks import (
+    claim_latency,
+    export_speed,
+    hierarchy_duplicate,
+    import_speed,
+    pickup_latency,
+    progress_overhead,
+)
 
 
 def main() -> None:
     for database in ("sqlite", "postgresql"):
         for line in import_speed.run(database, 49_999):
             print(line, flush=True)
+    for database in ("sqlite", "postgresql"):
+        print(progress_overhead.run(database, 49_999, 3), flush=True)
+    for database in ("sqlite", "postgresql"):
+        print(pickup_latency.run(database, 200), flush=True)
     for database in ("sqlite", "postgresql"):
         print(claim_latency.run(database, 200, 1000, 500), flush=True)
         print(claim_latency.run(database, 10_000, 100, 500), flush=True)
