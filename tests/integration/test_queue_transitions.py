@@ -12,15 +12,14 @@ from pxm_jobs.clock import utc_now
 from pxm_jobs.queue.claims import claim_next_job
 from pxm_jobs.queue.models import Job, JobStatus
 from pxm_jobs.queue.reads import count_jobs_ahead, get_job, list_job_errors
+from pxm_jobs.queue.recovery import find_expired_jobs, recover_expired_job
 from pxm_jobs.queue.transitions import (
     CancelOutcome,
     LeaseLost,
     cancel_job,
     extend_lease,
     fail_job,
-    find_expired_jobs,
     finish_job,
-    recover_expired_job,
 )
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import jobs

@@ -15,9 +15,10 @@ from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.queue.held import HeldJobs
 from pxm_jobs.queue.metrics import record_recovery
+from pxm_jobs.queue.recovery import find_expired_jobs, recover_expired_job
 from pxm_jobs.queue.registry import touch_worker
 from pxm_jobs.queue.retention import PRUNE_BATCH, prune_finished_jobs
-from pxm_jobs.queue.transitions import extend_lease, find_expired_jobs, recover_expired_job
+from pxm_jobs.queue.transitions import extend_lease
 from pxm_jobs.queue.wakeup import WorkSignal
 from pxm_jobs.store.blobs import PURGE_BATCH, purge_expired_blobs
 from pxm_jobs.store.engine import read_transaction, write_transaction

@@ -1,8 +1,9 @@
-"""Every move of a job from one state to another.
+"""The moves of a job from one state to another: queued, finished, failed, cancelled.
 
-Each move is one conditional UPDATE whose WHERE clause names the state it leaves, so a move that
-lost a race changes nothing and says so. Moves out of `started` are fenced: they also name the
-worker and attempt holding the lease, so a worker that lost its lease cannot finish the job.
+Claims are in `claims`, recoveries of abandoned jobs in `recovery`. Each move is one
+conditional UPDATE whose WHERE clause names the state it leaves, so a move that lost a race
+changes nothing and says so. Moves out of `started` are fenced: they also name the worker and
+attempt holding the lease, so a worker that lost its lease cannot finish the job.
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ def enqueue_job(connection: Connection, new: NewJob, now: datetime) -> Job:
     return Job.from_row(row)
 
 
-def _holds_lease(job: Job) -> ColumnElement[bool]:
+def holds_lease(job: Job) -> ColumnElement[bool]:
+    """The condition that `job`'s row is still started under the lease this worker holds."""
     return (
         (jobs.c.seq == job.seq)
         & (jobs.c.status == JobStatus.STARTED.constant)
@@ -109,7 +111,7 @@ def extend_lease(connection: Connection, job: Job, now: datetime, lease_seconds:
     """Push the lease of a running job forward; False if the lease was already lost."""
     result = connection.execute(
         update(jobs)
-        .where(_holds_lease(job))
+        .where(holds_lease(job))
         .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
     )
     return result.rowcount == 1
@@ -118,7 +120,7 @@ def extend_lease(connection: Connection, job: Job, now: datetime, lease_seconds:
 def record_progress(connection: Connection, job: Job, processed: int, total: int | None) -> None:
     connection.execute(
         update(jobs)
-        .where(_holds_lease(job))
+        .where(holds_lease(job))
         .values(progress_processed=processed, progress_total=total)
     )
 
@@ -332,64 +334,3 @@ def cancel_job(connection: Connection, store_id: str, job_id: str, now: datetime
     if job.status is JobStatus.CANCELLED:
         return CancelResult(CancelOutcome.ALREADY_CANCELLED, job)
     return CancelResult(CancelOutcome.TOO_LATE, job)
-
-
-def find_expired_jobs(connection: Connection, now: datetime, limit: int = 100) -> list[Job]:
-    rows = connection.execute(
-        select(jobs)
-        .where(jobs.c.status == JobStatus.STARTED.constant, jobs.c.lease_expires_at < now)
-        .order_by(jobs.c.lease_expires_at)
-        .limit(limit)
-    ).all()
-    return [Job.from_row(row) for row in rows]
-
-
-def recover_expired_job(
-    connection: Connection, job: Job, now: datetime, max_attempts: int
-) -> JobStatus | None:
-    """Take back a job whose worker stopped renewing its lease.
-
-    Below `max_attempts` it returns to `pending` at the head of its store's line (its creation
-    time is unchanged); at the limit it fails. None if the job moved on in the meantime.
-    """
-    lock_line(connection, job.store_id)
-    still_expired = _holds_lease(job) & (jobs.c.lease_expires_at < now)
-    if job.attempts >= max_attempts:
-        error = JobErrorDetail(
-            message=(
-                f"the worker running this job stopped responding {job.attempts} times "
-                "(crashed, killed or lost its database connection); the job was not retried "
-                "again because it may be what kills the worker"
-            ),
-            code="worker_lost",
-        )
-        failed = connection.execute(
-            update(jobs)
-            .where(still_expired)
-            .values(
-                status=JobStatus.FAILED, completed_at=now, updated_at=now, lease_expires_at=None
-            )
-        )
-        if failed.rowcount != 1:
-            return None
-        add_job_errors(connection, job.seq, [error])
-        signal_status_change(connection, job.id)
-        return JobStatus.FAILED
-    requeued = connection.execute(
-        update(jobs)
-        .where(still_expired)
-        .values(
-            status=JobStatus.PENDING,
-            started_at=None,
-            updated_at=now,
-            worker_id=None,
-            lease_expires_at=None,
-            progress_processed=None,
-            progress_total=None,
-        )
-    )
-    if requeued.rowcount != 1:
-        return None
-    refresh_line_head(connection, job.store_id)
-    signal_status_change(connection, job.id)
-    return JobStatus.PENDING
