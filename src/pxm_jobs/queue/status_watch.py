@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, func, text
@@ -37,21 +36,6 @@ def signal_status_change(connection: Connection, job_id: str, *, notified: bool 
         connection.execute(
             text("SELECT pg_notify(:channel, :job_id)"),
             {"channel": STATUS_CHANNEL, "job_id": job_id},
-        )
-
-
-def signal_status_changes(
-    connection: Connection, job_ids: Sequence[str], *, notified: bool = False
-) -> None:
-    """`signal_status_change` for several jobs, with one statement for all their NOTIFYs."""
-    for job_id in job_ids:
-        call_after_commit(connection, partial(_waiters.wake, job_id))
-    if connection.dialect.name == "postgresql" and job_ids and not notified:
-        connection.execute(
-            text(
-                "SELECT pg_notify(:channel, job_id) FROM unnest(CAST(:job_ids AS text[])) AS job_id"
-            ),
-            {"channel": STATUS_CHANNEL, "job_ids": list(job_ids)},
         )
 
 

@@ -37,7 +37,6 @@ from pxm_jobs.queue.lines import lock_line, refresh_line_head
 from pxm_jobs.queue.models import Job, JobErrorDetail, JobStatus
 from pxm_jobs.queue.status_watch import (
     signal_status_change,
-    signal_status_changes,
     status_notice,
 )
 from pxm_jobs.queue.wakeup import signal_new_work
@@ -220,7 +219,9 @@ def finish_jobs(
         ).rowcount
     if ended != len(finished):
         raise LeaseLost(finished[0][0].id)
-    signal_status_changes(connection, [job.id for job, _ in finished], notified=True)
+    for job, _ in finished:
+        # Sent already: by the statement's RETURNING on PostgreSQL; SQLite has no NOTIFY.
+        signal_status_change(connection, job.id, notified=True)
 
 
 def _build_end_jobs_at_once(dialect: str) -> ReturningUpdate[Any]:

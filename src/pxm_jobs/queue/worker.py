@@ -144,7 +144,8 @@ class Worker:
         while not self._stopping.is_set():
             if not claimed:
                 if leading:
-                    leading = self._give_up_lead()
+                    self._give_up_lead()
+                    leading = False
                 limit = 1
                 handed = self.round_watch.take_handed()
                 if handed is not None:
@@ -166,10 +167,7 @@ class Worker:
                 claimed, quick = self.run_round(claimed, hold)
             except Exception as error:
                 # The outcomes could not be recorded; the leases will lapse and the jobs rerun.
-                if isinstance(error, DBAPIError):
-                    logger.warning("jobs not finished: database unavailable (%s)", error.orig)
-                else:
-                    logger.exception("jobs not finished: the worker itself failed")
+                _log_trouble("jobs not finished", error)
                 claimed, quick = [], False
                 self._stopping.wait(self.settings.worker_poll_seconds)
             if leading:
@@ -198,10 +196,9 @@ class Worker:
         except Exception:
             logger.exception("jobs not finished before stopping; their leases will lapse")
 
-    def _give_up_lead(self) -> bool:
+    def _give_up_lead(self) -> None:
         self._lead_batches = False
         self._lead.release()
-        return False
 
     def _claim_when_ready(self) -> list[Job]:
         """One job claimed on its own, or nothing after waiting for a signal or a poll."""
@@ -212,10 +209,7 @@ class Worker:
             # Another claimer started this store's job first; the database refused ours.
             return []
         except Exception as error:
-            if isinstance(error, DBAPIError):
-                logger.warning("claim failed (%s); retrying", error.orig)
-            else:
-                logger.exception("claim failed; retrying")
+            _log_trouble("claim failed; retrying", error)
             self._stopping.wait(self.settings.worker_poll_seconds)
             return []
         if not claimed:
@@ -348,6 +342,14 @@ class Worker:
     def _forget(self, job: Job) -> None:
         self.held.drop(job)
         forget_progress(job.id)
+
+
+def _log_trouble(what: str, error: Exception) -> None:
+    """A database error is to be expected now and then (a restart); anything else is a bug."""
+    if isinstance(error, DBAPIError):
+        logger.warning("%s: database unavailable (%s)", what, error.orig)
+    else:
+        logger.error("%s: the worker itself failed", what, exc_info=error)
 
 
 class _RoundAbandoned(Exception):
