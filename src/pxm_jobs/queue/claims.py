@@ -1,22 +1,34 @@
-"""Claims: a worker starts the heads of the lines of stores that have no started job."""
+"""Claims: a worker starts the heads of the lines of stores that have no started job.
+
+On PostgreSQL a claim, and the successes recorded before it in a worker's round, are one call
+of the `pxm_jobs_round` function (migration 0004), which runs the statements below in the
+database; on SQLite, in the worker's own process, they are sent one by one. Every test of
+claims runs on both databases, so the two stay one rule.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, TextualSelect, bindparam, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from pxm_jobs.queue.lines import lock_ready_lines, refresh_line_heads
 from pxm_jobs.queue.models import Job, JobStatus
-from pxm_jobs.queue.status_watch import signal_status_change, status_notice
+from pxm_jobs.queue.status_watch import STATUS_CHANNEL, signal_status_change, status_notice
+from pxm_jobs.queue.transitions import LeaseLost, finish_jobs
 from pxm_jobs.store.prebuilt import statement_for
 from pxm_jobs.store.tables import jobs
 from pxm_jobs.store.types import UtcDateTime
 
 # Lines a claim may find busy after locking them before it gives up until the next try.
 CLAIM_LINE_TRIES = 8
+# What `pxm_jobs_round` raises when a finished job's lease was lost.
+LEASE_LOST_SQLSTATE = "PXMLL"
 
 
 def claim_jobs(
@@ -26,6 +38,82 @@ def claim_jobs(
 
     The jobs come oldest first, each of a different store; an empty list if none is ready.
     """
+    return finish_and_claim(
+        connection, (), worker_id=worker_id, now=now, lease_seconds=lease_seconds, limit=limit
+    )
+
+
+def finish_and_claim(
+    connection: Connection,
+    finished: Sequence[tuple[Job, Mapping[str, Any]]],
+    *,
+    worker_id: str,
+    now: datetime,
+    lease_seconds: float,
+    limit: int,
+) -> list[Job]:
+    """Mark this worker's `finished` jobs `success` (each with its meta), then `claim_jobs`.
+
+    Raises LeaseLost, naming the first job, when any lease is gone: the caller rolls back all.
+    """
+    if connection.dialect.name == "postgresql":
+        claimed = _round_in_database(connection, finished, worker_id, now, lease_seconds, limit)
+        for job, _ in finished:
+            signal_status_change(connection, job.id, notified=True)
+    else:
+        finish_jobs(connection, finished, now)
+        claimed = _claim_statements(connection, worker_id, now, lease_seconds, limit)
+    for job in claimed:
+        signal_status_change(connection, job.id, notified=True)
+    return sorted(claimed, key=lambda job: (job.created_at, job.seq))
+
+
+def _round_in_database(
+    connection: Connection,
+    finished: Sequence[tuple[Job, Mapping[str, Any]]],
+    worker_id: str,
+    now: datetime,
+    lease_seconds: float,
+    limit: int,
+) -> list[Job]:
+    parameters = {
+        "worker_id": worker_id,
+        "now": now,
+        "lease_expires_at": now + timedelta(seconds=lease_seconds),
+        "seqs": [job.seq for job, _ in finished],
+        "attempts": [job.attempts for job, _ in finished],
+        "metas": [json.dumps({**job.meta, **meta}) for job, meta in finished],
+        "claim_limit": limit,
+        "status_channel": STATUS_CHANNEL,
+    }
+    try:
+        rows = connection.execute(_ROUND, parameters).all()
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) == LEASE_LOST_SQLSTATE:
+            raise LeaseLost(finished[0][0].id) from error
+        raise
+    return [Job.from_row(row) for row in rows]
+
+
+_ROUND: TextualSelect = (
+    text(
+        "SELECT * FROM pxm_jobs_round(:worker_id, :now, :lease_expires_at, "
+        "CAST(:seqs AS bigint[]), CAST(:attempts AS integer[]), CAST(:metas AS text[]), "
+        ":claim_limit, :status_channel)"
+    )
+    .bindparams(
+        bindparam("now", type_=UtcDateTime()),
+        bindparam("lease_expires_at", type_=UtcDateTime()),
+    )
+    .columns(*jobs.c)
+)
+
+
+def _claim_statements(
+    connection: Connection, worker_id: str, now: datetime, lease_seconds: float, limit: int
+) -> list[Job]:
+    if limit <= 0:
+        return []
     start_heads = statement_for(connection, _build_start_heads)
     passed_over: list[str] = []
     while len(passed_over) < CLAIM_LINE_TRIES:
@@ -43,10 +131,7 @@ def claim_jobs(
         ).all()
         refresh_line_heads(connection, heads.keys())
         if rows:
-            claimed = sorted(map(Job.from_row, rows), key=lambda job: (job.created_at, job.seq))
-            for job in claimed:
-                signal_status_change(connection, job.id, notified=True)
-            return claimed
+            return [Job.from_row(row) for row in rows]
         passed_over.extend(heads)
     return []
 

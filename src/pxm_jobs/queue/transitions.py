@@ -8,7 +8,6 @@ attempt holding the lease, so a worker that lost its lease cannot finish the job
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,19 +16,13 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Connection,
-    Integer,
-    Text,
     bindparam,
-    cast,
-    func,
     insert,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.sql.dml import ReturningUpdate, Update
 
 from pxm_jobs.queue.idempotency import claim_idempotency_key
@@ -183,81 +176,32 @@ def finish_job(connection: Connection, job: Job, meta: Mapping[str, Any], now: d
 def finish_jobs(
     connection: Connection, finished: Sequence[tuple[Job, Mapping[str, Any]]], now: datetime
 ) -> None:
-    """`finish_job` for several jobs of one worker (each with its meta), in one round trip.
+    """`finish_job` for several jobs of one worker (each with its meta), as one executemany.
 
     Raises LeaseLost, naming the first job, when any lease is gone: the caller rolls back all.
+    (A PostgreSQL worker records a round's successes with its claim: `claims.finish_and_claim`.)
     """
     if not finished:
         return
-    metas = [{**job.meta, **meta} for job, meta in finished]
-    if connection.dialect.name == "postgresql":
-        result = connection.execute(
-            statement_for(connection, _build_end_jobs_at_once),
+    ended = connection.execute(
+        statement_for(connection, _build_end_job_quietly),
+        [
             {
-                "p_seqs": [job.seq for job, _ in finished],
-                "p_attempts": [job.attempts for job, _ in finished],
-                "p_metas": [json.dumps(meta) for meta in metas],
-                "p_worker_id": finished[0][0].worker_id,
+                "p_seq": job.seq,
+                "p_worker_id": job.worker_id,
+                "p_attempts": job.attempts,
+                "p_status": JobStatus.SUCCESS.value,
                 "p_now": now,
-            },
-        )
-        ended = len(result.all())
-    else:
-        ended = connection.execute(
-            statement_for(connection, _build_end_job_quietly),
-            [
-                {
-                    "p_seq": job.seq,
-                    "p_worker_id": job.worker_id,
-                    "p_attempts": job.attempts,
-                    "p_status": JobStatus.SUCCESS.value,
-                    "p_now": now,
-                    "p_meta": meta,
-                }
-                for (job, _), meta in zip(finished, metas, strict=True)
-            ],
-        ).rowcount
+                "p_meta": {**job.meta, **meta},
+            }
+            for job, meta in finished
+        ],
+    ).rowcount
     if ended != len(finished):
         raise LeaseLost(finished[0][0].id)
     for job, _ in finished:
-        # Sent already: by the statement's RETURNING on PostgreSQL; SQLite has no NOTIFY.
-        signal_status_change(connection, job.id, notified=True)
-
-
-def _build_end_jobs_at_once(dialect: str) -> ReturningUpdate[Any]:
-    """PostgreSQL: jobs of one worker marked `success`, each with its own meta, by one statement.
-
-    Its RETURNING sends each job's NOTIFY; rows the fence refused are neither changed nor
-    returned.
-    """
-    ended = (
-        func.unnest(
-            bindparam("p_seqs", type_=ARRAY(BigInteger)),
-            bindparam("p_attempts", type_=ARRAY(Integer)),
-            bindparam("p_metas", type_=ARRAY(Text)),
-        )
-        .table_valued("seq", "attempts", "meta")
-        .render_derived(with_types=False)
-        .alias("ended")
-    )
-    now = bindparam("p_now", type_=UtcDateTime())
-    return (
-        update(jobs)
-        .where(
-            jobs.c.seq == ended.c.seq,
-            jobs.c.status == JobStatus.STARTED.constant,
-            jobs.c.worker_id == bindparam("p_worker_id"),
-            jobs.c.attempts == ended.c.attempts,
-        )
-        .values(
-            status=JobStatus.SUCCESS,
-            completed_at=now,
-            updated_at=now,
-            lease_expires_at=None,
-            meta=cast(ended.c.meta, JSONB),
-        )
-        .returning(jobs.c.id, *status_notice(dialect))
-    )
+        # SQLite has no NOTIFY; waiters in this process are woken after the commit.
+        signal_status_change(connection, job.id, notified=False)
 
 
 def fail_job(

@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete
@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
-from pxm_jobs.queue.claims import claim_jobs
+from pxm_jobs.queue.claims import finish_and_claim
 from pxm_jobs.queue.execution import do_work, progress_writer, record_stop
 from pxm_jobs.queue.handoff import RoundWatch, take_all
 from pxm_jobs.queue.held import HeldJobs
@@ -26,11 +26,7 @@ from pxm_jobs.queue.models import Job
 from pxm_jobs.queue.progress import ProgressTracker, forget_progress
 from pxm_jobs.queue.registry import touch_worker
 from pxm_jobs.queue.runner import RunnerRegistry
-from pxm_jobs.queue.transitions import (
-    LeaseLost,
-    finish_job,
-    finish_jobs,
-)
+from pxm_jobs.queue.transitions import LeaseLost, finish_job
 from pxm_jobs.queue.wakeup import WorkSignal
 from pxm_jobs.store.engine import is_sqlite, retrying_stale_connection, write_transaction
 from pxm_jobs.store.tables import workers
@@ -228,9 +224,16 @@ class Worker:
         self._note_claimed(claimed)
         return claimed
 
-    def _claim_on(self, connection: Connection, limit: int) -> list[Job]:
-        return claim_jobs(
+    def _claim_on(
+        self,
+        connection: Connection,
+        limit: int,
+        finished: Sequence[tuple[Job, Mapping[str, Any]]] = (),
+    ) -> list[Job]:
+        """Claim up to `limit` jobs, after recording the success of `finished` ones."""
+        return finish_and_claim(
             connection,
+            finished,
             worker_id=self.id,
             now=utc_now(),
             lease_seconds=self.settings.job_lease_seconds,
@@ -266,9 +269,10 @@ class Worker:
                         job_began = time.monotonic()
                         meta = self._attempt(connection, job, len(finished))
                         finished.append((job, meta, time.monotonic() - job_began))
-                    finish_jobs(connection, [(job, meta) for job, meta, _ in finished], utc_now())
                     room = 0 if self._stopping.is_set() else hold
-                    claimed = self._claim_on(connection, room) if room > 0 else []
+                    claimed = self._claim_on(
+                        connection, room, [(job, meta) for job, meta, _ in finished]
+                    )
             except _RoundAbandoned as abandoned:
                 self._run_one_by_one(taken + take_all(unstarted), abandoned)
                 return [], False
