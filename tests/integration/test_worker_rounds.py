@@ -231,3 +231,30 @@ def test_a_running_worker_drains_many_quick_jobs_in_order(
     for earlier, later in pairwise(rows):
         if earlier.store_id == later.store_id:
             assert later.started_at >= earlier.completed_at, "a store's jobs overlapped"
+
+
+def test_renewing_leases_warns_only_of_leases_really_lost(
+    notes: Engine, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = notes
+    worker = make_worker(engine, settings, NoteRunner())
+    finished, lost = one_job_per_store(engine, [{}, {}])
+    batch = worker.claim_batch(2)
+    by_id = {job.id: job for job in batch}
+    # Caught between its commit and its thread letting go of it: done, but still held.
+    with write_transaction(engine) as connection:
+        connection.execute(
+            update(jobs).where(jobs.c.id == finished.id).values(status=JobStatus.SUCCESS)
+        )
+    # Taken over by another worker after its lease lapsed.
+    with write_transaction(engine) as connection:
+        connection.execute(
+            update(jobs).where(jobs.c.id == lost.id).values(worker_id="another", attempts=2)
+        )
+
+    with caplog.at_level("WARNING", logger="pxm_jobs.queue.housekeeping"):
+        worker.housekeeper.renew_leases()
+
+    warned = [record.getMessage() for record in caplog.records]
+    assert warned == [f"job {lost.id}: lease lost; it will not be allowed to finish"]
+    assert worker.held.holds(by_id[finished.id])

@@ -54,6 +54,10 @@ def finish_and_claim(
 ) -> list[Job]:
     """Mark this worker's `finished` jobs `success` (each with its meta), then `claim_jobs`.
 
+    `now` dates the moves on SQLite, where the write lock orders them as their times do. On
+    PostgreSQL the database's clock dates them as they happen (see migration 0004), and `now`
+    only sets when the new leases expire.
+
     Raises LeaseLost, naming the first job, when any lease is gone: the caller rolls back all.
     """
     if connection.dialect.name == "postgresql":
@@ -78,7 +82,6 @@ def _round_in_database(
 ) -> list[Job]:
     parameters = {
         "worker_id": worker_id,
-        "now": now,
         "lease_expires_at": now + timedelta(seconds=lease_seconds),
         "seqs": [job.seq for job, _ in finished],
         "attempts": [job.attempts for job, _ in finished],
@@ -97,14 +100,11 @@ def _round_in_database(
 
 _ROUND: TextualSelect = (
     text(
-        "SELECT * FROM pxm_jobs_round(:worker_id, :now, :lease_expires_at, "
+        "SELECT * FROM pxm_jobs_round(:worker_id, :lease_expires_at, "
         "CAST(:seqs AS bigint[]), CAST(:attempts AS integer[]), CAST(:metas AS text[]), "
         ":claim_limit, :status_channel)"
     )
-    .bindparams(
-        bindparam("now", type_=UtcDateTime()),
-        bindparam("lease_expires_at", type_=UtcDateTime()),
-    )
+    .bindparams(bindparam("lease_expires_at", type_=UtcDateTime()))
     .columns(*jobs.c)
 )
 

@@ -18,7 +18,7 @@ from pxm_jobs.queue.metrics import record_recovery
 from pxm_jobs.queue.recovery import find_expired_jobs, recover_expired_job
 from pxm_jobs.queue.registry import touch_worker
 from pxm_jobs.queue.retention import PRUNE_BATCH, prune_finished_jobs
-from pxm_jobs.queue.transitions import extend_lease
+from pxm_jobs.queue.transitions import ended_under_lease, extend_lease
 from pxm_jobs.queue.wakeup import WorkSignal
 from pxm_jobs.store.blobs import PURGE_BATCH, purge_expired_blobs
 from pxm_jobs.store.engine import read_transaction, write_transaction
@@ -67,8 +67,10 @@ class Housekeeper:
         for job in self.held.snapshot():
             with write_transaction(self.engine) as connection:
                 renewed = extend_lease(connection, job, utc_now(), self.settings.job_lease_seconds)
-            # A job that finished since the snapshot has no lease to renew.
-            if not renewed and self.held.holds(job):
+                # A job that finished since the snapshot has no lease to renew; its thread may
+                # not have let go of it yet, between its commit and its bookkeeping.
+                lost = not renewed and not ended_under_lease(connection, job)
+            if lost and self.held.holds(job):
                 logger.warning("job %s: lease lost; it will not be allowed to finish", job.id)
 
     def recover_expired(self) -> int:

@@ -109,6 +109,19 @@ def extend_lease(connection: Connection, job: Job, now: datetime, lease_seconds:
     return result.rowcount == 1
 
 
+def ended_under_lease(connection: Connection, job: Job) -> bool:
+    """Whether the job ended, under the lease this worker held: it finished, nobody took it."""
+    row = connection.execute(
+        select(jobs.c.status, jobs.c.worker_id, jobs.c.attempts).where(jobs.c.seq == job.seq)
+    ).first()
+    return (
+        row is not None
+        and JobStatus(row.status).is_terminal
+        and row.worker_id == job.worker_id
+        and row.attempts == job.attempts
+    )
+
+
 def record_progress(connection: Connection, job: Job, processed: int, total: int | None) -> None:
     connection.execute(
         update(jobs)

@@ -3,12 +3,13 @@
 Revision ID: 0004
 Revises: 0003
 
-The function runs the very statements the worker used to send one by one (see
+The function takes the steps a worker on SQLite takes statement by statement (see
 `pxm_jobs.queue.claims`), in the same order and under the same locks. A PL/pgSQL function in
-READ COMMITTED takes a fresh snapshot for each statement, as separate statements did, so a
+READ COMMITTED takes a fresh snapshot for each statement, as separate statements do, so a
 claim still sees lines re-pointed and jobs started by transactions that committed meanwhile.
-What it saves is the round trips, and the client's work of sending four statements instead of
-one. SQLite needs no such function: it runs in the worker's own process.
+What it saves is the round trips and the client's work of sending four statements instead of
+one. Two things differ, both for PostgreSQL's sake: heads are started one by one by primary
+key, and start and end times come from the database's clock (see the comments below).
 """
 
 from alembic import op
@@ -22,7 +23,6 @@ depends_on = None
 ROUND_FUNCTION = """
 CREATE OR REPLACE FUNCTION pxm_jobs_round(
     p_worker_id text,
-    p_now timestamp,
     p_lease_expires_at timestamp,
     p_finished_seqs bigint[],
     p_finished_attempts integer[],
@@ -42,6 +42,7 @@ DECLARE
     -- index predicate can match, and the generic plan keeps it one.
     v_pending CONSTANT text := 'pending';
     v_ended integer;
+    v_finished_at timestamp;
     v_stores text[];
     v_heads bigint[];
     v_passed_over text[] := '{}';
@@ -50,9 +51,10 @@ DECLARE
 BEGIN
     -- 1. The jobs this worker ran: `success`, each fenced by its lease as `finish_job` is.
     IF cardinality(p_finished_seqs) > 0 THEN
+        v_finished_at := clock_timestamp() AT TIME ZONE 'UTC';
         WITH ended AS (
             UPDATE jobs
-            SET status = 'success', completed_at = p_now, updated_at = p_now,
+            SET status = 'success', completed_at = v_finished_at, updated_at = v_finished_at,
                 lease_expires_at = NULL, meta = finished.meta::jsonb
             FROM unnest(p_finished_seqs, p_finished_attempts, p_finished_metas)
                 AS finished(seq, attempts, meta)
@@ -69,7 +71,8 @@ BEGIN
         END IF;
     END IF;
 
-    -- 2. Claims, as `claim_jobs`: lock ready lines, start their heads, re-point the lines.
+    -- 2. Claims, as `claim_jobs`: lock ready lines, start their heads, re-point the lines;
+    --    after 8 tries that found every line busy, none (CLAIM_LINE_TRIES).
     FOR v_try IN 1 .. 8 LOOP
         EXIT WHEN p_claim_limit <= 0;
         SELECT array_agg(ready.store_id), array_agg(ready.head_seq)
@@ -90,11 +93,17 @@ BEGIN
         EXIT WHEN v_heads IS NULL;
 
         -- Each head by its primary key, in a statement of its own, so a new snapshot: the
-        -- store may have started a job since the lines were read.
+        -- store may have started a job since the lines were read. Its start time is read from
+        -- the database's clock while the statement runs, after every commit it sees: so a
+        -- store's next job never looks started before the previous one ended, whatever the
+        -- clocks of the workers' machines say.
         v_started := false;
         FOR v_index IN 1 .. cardinality(v_heads) LOOP
             UPDATE jobs
-            SET status = 'started', started_at = p_now, updated_at = p_now,
+            SET status = 'started', (started_at, updated_at) = (
+                    SELECT started.at, started.at
+                    FROM (SELECT clock_timestamp() AT TIME ZONE 'UTC' AS at) AS started
+                ),
                 worker_id = p_worker_id, lease_expires_at = p_lease_expires_at,
                 attempts = jobs.attempts + 1
             WHERE jobs.seq = v_heads[v_index]
@@ -137,5 +146,5 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "DROP FUNCTION IF EXISTS pxm_jobs_round("
-            "text, timestamp, timestamp, bigint[], integer[], text[], integer, text)"
+            "text, timestamp, bigint[], integer[], text[], integer, text)"
         )
