@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from pxm_jobs.api.job_wait import WAIT_RECHECK_SECONDS
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
+from pxm_jobs.queue.status_watch import waiting_on
 from pxm_jobs.queue.transitions import cancel_job
 from pxm_jobs.store.engine import write_transaction
 from tests.job_api import only_error, run_jobs, show_job
@@ -37,6 +38,12 @@ def timed_show(api: StoreClient, job_id: str, wait: float) -> tuple[Json, float]
     started = time.monotonic()
     shown = show_job(api, job_id, f"?wait={wait}")
     return shown, time.monotonic() - started
+
+
+def answered_at(api: StoreClient, job_id: str, wait: float) -> tuple[Json, float]:
+    """The job as a waiting request shows it, and when (time.monotonic()) the answer came."""
+    shown = show_job(api, job_id, f"?wait={wait}")
+    return shown, time.monotonic()
 
 
 def later(seconds: float, action: Any) -> threading.Thread:
@@ -113,13 +120,20 @@ def test_waiters_hold_no_connection_and_no_thread(api: StoreClient, engine: Engi
     # More waiters than the threadpool has threads (40): other requests must still be served.
     waiters = 45
     with ThreadPoolExecutor(waiters) as pool:
-        waiting = [pool.submit(timed_show, api, job["id"], 3) for _ in range(waiters)]
-        time.sleep(0.5)
-        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        waiting = [pool.submit(answered_at, api, job["id"], 10) for _ in range(waiters)]
+        # Each one reads the job once, then waits holding no connection: there comes a moment
+        # when all of them wait and no connection is out of the pool.
+        deadline = time.monotonic() + 5
+        while waiting_on(job["id"]) < waiters or engine.pool.checkedout() > 0:  # type: ignore[attr-defined]
+            assert time.monotonic() < deadline, "waiting requests kept database connections"
+            time.sleep(0.02)
+        assert not any(future.done() for future in waiting)
         started = time.monotonic()
         listed = api.http.get("/pcm/jobs")
         assert listed.status_code == 200 and time.monotonic() - started < 1.5
+        cancelled_at = time.monotonic()
         assert api.http.post(f"/pcm/jobs/{job['id']}/cancel").status_code == 200
-        answers = [future.result(timeout=10) for future in waiting]
+        answers = [future.result(timeout=15) for future in waiting]
     assert all(shown["attributes"]["status"] == "cancelled" for shown, _ in answers)
-    assert max(elapsed for _, elapsed in answers) < 2.5
+    # Woken by the cancel, not by the end of their wait.
+    assert max(at for _, at in answers) - cancelled_at < 2.5

@@ -97,6 +97,10 @@ class _Waiters:
         for waiter in waiting:
             waiter.ring()
 
+    def count(self, job_id: str) -> int:
+        with self._lock:
+            return len(self._by_job.get(job_id, ()))
+
     def wake_all(self) -> None:
         with self._lock:
             waiting = [waiter for group in self._by_job.values() for waiter in group]
@@ -105,6 +109,11 @@ class _Waiters:
 
 
 _waiters = _Waiters()
+
+
+def waiting_on(job_id: str) -> int:
+    """How many requests of this process wait for the job to change."""
+    return _waiters.count(job_id)
 
 
 class StatusWatch:
