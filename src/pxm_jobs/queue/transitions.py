@@ -15,23 +15,13 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    bindparam,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import ColumnElement, Connection, bindparam, insert, select, update
 from sqlalchemy.sql.dml import ReturningUpdate, Update
 
 from pxm_jobs.queue.idempotency import claim_idempotency_key
 from pxm_jobs.queue.lines import lock_line, refresh_line_head
 from pxm_jobs.queue.models import Job, JobErrorDetail, JobStatus
-from pxm_jobs.queue.status_watch import (
-    signal_status_change,
-    status_notice,
-)
+from pxm_jobs.queue.status_watch import signal_status_change, status_notice
 from pxm_jobs.queue.wakeup import signal_new_work
 from pxm_jobs.store.prebuilt import statement_for
 from pxm_jobs.store.tables import job_errors, jobs
@@ -213,7 +203,7 @@ def finish_jobs(
     if ended != len(finished):
         raise LeaseLost(finished[0][0].id)
     for job, _ in finished:
-        # SQLite has no NOTIFY; waiters in this process are woken after the commit.
+        # The statement sent no NOTIFY (on PostgreSQL this does); waiters here wake on commit.
         signal_status_change(connection, job.id, notified=False)
 
 
