@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, TextualSelect, bindparam, select, text, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from pxm_jobs.queue.lines import lock_ready_lines, refresh_line_heads
 from pxm_jobs.queue.models import Job, JobStatus
-from pxm_jobs.queue.status_watch import STATUS_CHANNEL, signal_status_change, status_notice
+from pxm_jobs.queue.status_watch import STATUS_CHANNEL, signal_status_changes, status_notice
 from pxm_jobs.queue.transitions import LeaseLost, finish_jobs
+from pxm_jobs.store.engine import fetch_from_driver
 from pxm_jobs.store.prebuilt import statement_for
 from pxm_jobs.store.tables import jobs
 from pxm_jobs.store.types import UtcDateTime
@@ -62,13 +63,12 @@ def finish_and_claim(
     """
     if connection.dialect.name == "postgresql":
         claimed = _round_in_database(connection, finished, worker_id, now, lease_seconds, limit)
-        for job, _ in finished:
-            signal_status_change(connection, job.id, notified=True)
+        moved = [job.id for job, _ in finished]
     else:
         finish_jobs(connection, finished, now)
         claimed = _claim_statements(connection, worker_id, now, lease_seconds, limit)
-    for job in claimed:
-        signal_status_change(connection, job.id, notified=True)
+        moved = []  # finish_jobs signals its own
+    signal_status_changes(connection, moved + [job.id for job in claimed])
     return sorted(claimed, key=lambda job: (job.created_at, job.seq))
 
 
@@ -80,33 +80,43 @@ def _round_in_database(
     lease_seconds: float,
     limit: int,
 ) -> list[Job]:
-    parameters = {
-        "worker_id": worker_id,
-        "lease_expires_at": now + timedelta(seconds=lease_seconds),
-        "seqs": [job.seq for job, _ in finished],
-        "attempts": [job.attempts for job, _ in finished],
-        "metas": [json.dumps({**job.meta, **meta}) for job, meta in finished],
-        "claim_limit": limit,
-        "status_channel": STATUS_CHANNEL,
-    }
+    lease_expires_at = (now + timedelta(seconds=lease_seconds)).astimezone(UTC)
+    parameters = (
+        worker_id,
+        lease_expires_at.replace(tzinfo=None),
+        [job.seq for job, _ in finished],
+        [job.attempts for job, _ in finished],
+        [json.dumps({**job.meta, **meta}) for job, meta in finished],
+        limit,
+        STATUS_CHANNEL,
+    )
     try:
-        rows = connection.execute(_ROUND, parameters).all()
+        rows = fetch_from_driver(connection, _ROUND, parameters)
     except DBAPIError as error:
         if getattr(error.orig, "sqlstate", None) == LEASE_LOST_SQLSTATE:
             raise LeaseLost(finished[0][0].id) from error
         raise
-    return [Job.from_row(row) for row in rows]
+    return [_job_of_driver_row(row) for row in rows]
 
 
-_ROUND: TextualSelect = (
-    text(
-        "SELECT * FROM pxm_jobs_round(:worker_id, :lease_expires_at, "
-        "CAST(:seqs AS bigint[]), CAST(:attempts AS integer[]), CAST(:metas AS text[]), "
-        ":claim_limit, :status_channel)"
-    )
-    .bindparams(bindparam("lease_expires_at", type_=UtcDateTime()))
-    .columns(*jobs.c)
+_JOB_COLUMNS = tuple(column.name for column in jobs.c)
+_TIME_COLUMNS = tuple(column.name for column in jobs.c if isinstance(column.type, UtcDateTime))
+# The round runs thousands of times a second: sent by the driver, not built by SQLAlchemy. The
+# columns are named, not `*`, so that their order is this table's whatever the database's is.
+_ROUND = (
+    f"SELECT {', '.join(_JOB_COLUMNS)} FROM pxm_jobs_round(%s, %s, "  # noqa: S608 (own names)
+    "%s::bigint[], %s::integer[], %s::text[], %s, %s)"
 )
+
+
+def _job_of_driver_row(row: Sequence[Any]) -> Job:
+    """The job of a row as the driver returns it: times without their zone, which is UTC."""
+    values = dict(zip(_JOB_COLUMNS, row, strict=True))
+    for name in _TIME_COLUMNS:
+        if values[name] is not None:
+            values[name] = values[name].replace(tzinfo=UTC)
+    values["status"] = JobStatus(values["status"])
+    return Job(**values)
 
 
 def _claim_statements(

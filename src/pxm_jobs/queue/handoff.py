@@ -36,6 +36,7 @@ class RoundWatch:
         self._changed = threading.Condition()
         self._rounds: dict[int, tuple[float, deque[Job]]] = {}
         self._handed: deque[Job] = deque()
+        self._wakes_at: float | None = None  # when the watch looks next; None: once woken
         self._stopping = False
         self._thread: threading.Thread | None = None
 
@@ -61,9 +62,13 @@ class RoundWatch:
             yield unstarted
             return
         key = id(unstarted)
+        deadline = time.monotonic() + self._budget_seconds
         with self._changed:
-            self._rounds[key] = (time.monotonic() + self._budget_seconds, unstarted)
-            self._changed.notify()
+            self._rounds[key] = (deadline, unstarted)
+            # Rounds follow one another hundreds of times a second: the watch is woken only when
+            # it would otherwise look too late, not for every round.
+            if self._wakes_at is None or deadline < self._wakes_at:
+                self._changed.notify()
         try:
             yield unstarted
         finally:
@@ -89,4 +94,5 @@ class RoundWatch:
                             self._handed.extend(handed)
                             self._wake()
                 deadlines = [deadline for deadline, _ in self._rounds.values()]
-                self._changed.wait(min(deadlines) - now if deadlines else None)
+                self._wakes_at = min(deadlines) if deadlines else None
+                self._changed.wait(self._wakes_at - now if self._wakes_at is not None else None)

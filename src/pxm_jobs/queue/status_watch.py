@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +37,12 @@ def signal_status_change(connection: Connection, job_id: str, *, notified: bool 
             text("SELECT pg_notify(:channel, :job_id)"),
             {"channel": STATUS_CHANNEL, "job_id": job_id},
         )
+
+
+def signal_status_changes(connection: Connection, job_ids: Sequence[str]) -> None:
+    """`signal_status_change` for jobs whose moves already sent their NOTIFY, all at once."""
+    if job_ids:
+        call_after_commit(connection, lambda: _waiters.wake_each(job_ids))
 
 
 def status_notice(dialect: str) -> tuple[ColumnElement[Any], ...]:
@@ -94,6 +100,14 @@ class _Waiters:
     def wake(self, job_id: str) -> None:
         with self._lock:
             waiting = list(self._by_job.get(job_id, ()))
+        for waiter in waiting:
+            waiter.ring()
+
+    def wake_each(self, job_ids: Sequence[str]) -> None:
+        with self._lock:
+            if not self._by_job:
+                return
+            waiting = [waiter for job_id in job_ids for waiter in self._by_job.get(job_id, ())]
         for waiter in waiting:
             waiter.ring()
 
