@@ -52,6 +52,7 @@ def finish_and_claim(
     now: datetime,
     lease_seconds: float,
     limit: int,
+    ends_transaction: bool = False,
 ) -> list[Job]:
     """Mark this worker's `finished` jobs `success` (each with its meta), then `claim_jobs`.
 
@@ -59,10 +60,15 @@ def finish_and_claim(
     PostgreSQL the database's clock dates them as they happen (see migration 0004), and `now`
     only sets when the new leases expire.
 
+    `ends_transaction`: the caller commits right after, sending nothing more; on PostgreSQL
+    the round may then commit itself (`fetch_from_driver`).
+
     Raises LeaseLost, naming the first job, when any lease is gone: the caller rolls back all.
     """
     if connection.dialect.name == "postgresql":
-        claimed = _round_in_database(connection, finished, worker_id, now, lease_seconds, limit)
+        claimed = _round_in_database(
+            connection, finished, worker_id, now, lease_seconds, limit, ends_transaction
+        )
         moved = [job.id for job, _ in finished]
     else:
         finish_jobs(connection, finished, now)
@@ -79,6 +85,7 @@ def _round_in_database(
     now: datetime,
     lease_seconds: float,
     limit: int,
+    ends_transaction: bool,
 ) -> list[Job]:
     lease_expires_at = (now + timedelta(seconds=lease_seconds)).astimezone(UTC)
     parameters = (
@@ -91,7 +98,7 @@ def _round_in_database(
         STATUS_CHANNEL,
     )
     try:
-        rows = fetch_from_driver(connection, _ROUND, parameters)
+        rows = fetch_from_driver(connection, _ROUND, parameters, ends_transaction=ends_transaction)
     except DBAPIError as error:
         if getattr(error.orig, "sqlstate", None) == LEASE_LOST_SQLSTATE:
             raise LeaseLost(finished[0][0].id) from error

@@ -167,7 +167,11 @@ class Worker:
                 claimed, quick = [], False
                 self._stopping.wait(self.settings.worker_poll_seconds)
             if leading:
-                limit = min(limit * 2, self.settings.worker_batch_size) if quick else 1
+                # One job more per quick round, not twice as many: the leading threads of
+                # several workers then take on a burst of stores at the same pace and share them
+                # about evenly. Doubling let the first to start take most of them, and its
+                # stores finished long after the others', with the other workers idle.
+                limit = min(limit + 1, self.settings.worker_batch_size) if quick else 1
                 self._lead_batches = limit > 1
             else:
                 step_back = hold == 0
@@ -230,7 +234,11 @@ class Worker:
         limit: int,
         finished: Sequence[tuple[Job, Mapping[str, Any]]] = (),
     ) -> list[Job]:
-        """Claim up to `limit` jobs, after recording the success of `finished` ones."""
+        """Claim up to `limit` jobs, after recording the success of `finished` ones.
+
+        The claim is the last statement of the transaction of `connection`, which its callers
+        commit right after.
+        """
         return finish_and_claim(
             connection,
             finished,
@@ -238,6 +246,7 @@ class Worker:
             now=utc_now(),
             lease_seconds=self.settings.job_lease_seconds,
             limit=limit,
+            ends_transaction=True,
         )
 
     def _note_claimed(self, claimed: list[Job]) -> None:

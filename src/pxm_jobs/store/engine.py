@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -16,6 +17,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+IDLE = TransactionStatus.IDLE
 
 # Execution option that marks a transaction as one that will write. On SQLite it takes the write
 # lock at BEGIN, so two writers queue on the busy timeout instead of failing half-way through.
@@ -128,7 +130,11 @@ def retrying_stale_connection(work: Callable[P, R], *args: P.args, **kwargs: P.k
 
 
 def fetch_from_driver(
-    connection: Connection, statement: str, parameters: Sequence[Any]
+    connection: Connection,
+    statement: str,
+    parameters: Sequence[Any],
+    *,
+    ends_transaction: bool = False,
 ) -> list[tuple[Any, ...]]:
     """The rows of `statement`, run by the driver itself on `connection`'s transaction.
 
@@ -137,11 +143,20 @@ def fetch_from_driver(
     (a worker's round, measured). `statement` is in the driver's own parameter style and is
     prepared on the server after a few runs. Errors come out as SQLAlchemy's, and a connection
     the database dropped is invalidated, as `Connection.execute` would do.
+
+    `ends_transaction`: the caller commits right after, sending nothing more. If nothing was
+    sent in the transaction before either, the statement is then sent as a transaction of its
+    own: one exchange with the database instead of three (BEGIN, the statement, COMMIT), which
+    on a busy server cost more than a small statement itself. The caller's commit then finds
+    nothing left to do; if the statement fails, nothing was committed.
     """
     driver_connection = connection.connection.driver_connection
     assert driver_connection is not None, "a connection in use has its driver's"
     dialect = connection.dialect
+    on_its_own = ends_transaction and driver_connection.info.transaction_status == IDLE
     try:
+        if on_its_own:
+            driver_connection.autocommit = True
         with driver_connection.cursor() as cursor:
             cursor.execute(statement, parameters, prepare=True)
             rows: list[tuple[Any, ...]] = cursor.fetchall()
@@ -159,6 +174,9 @@ def fetch_from_driver(
             connection_invalidated=invalidated,
             dialect=dialect,
         ) from error
+    finally:
+        if on_its_own and not driver_connection.closed:
+            driver_connection.autocommit = False
 
 
 def is_sqlite(engine: Engine) -> bool:
