@@ -139,6 +139,91 @@ def test_a_job_that_stops_a_round_fails_alone_and_runs_once(
     assert error.detail.code == expected
 
 
+def test_a_settled_round_runs_its_stores_next_jobs_chained_in_order(
+    notes: Engine, settings: Settings
+) -> None:
+    engine = notes
+    runner = NoteRunner()
+    worker = make_worker(engine, settings, runner)
+    [store_a, store_b] = make_stores(engine, 2)
+    line_a = queue_jobs(engine, store_a, 4, job_type=NOTE_JOB)
+    [only_b] = queue_jobs(engine, store_b, 1, job_type=NOTE_JOB)
+
+    batch = worker.claim_batch(5)
+    held, quick = worker.run_round(batch, hold=5, chain=True)
+
+    assert (held, quick) == ([], True), "store a's later jobs ran in the round, not held"
+    assert set(statuses(engine).values()) == {JobStatus.SUCCESS}
+    assert runner.runs == {job.id: 1 for job in [*line_a, only_b]}
+    with read_transaction(engine) as connection:
+        rows = connection.execute(
+            select(jobs).where(jobs.c.store_id == store_a).order_by(jobs.c.created_at)
+        ).all()
+    ran = [Job.from_row(row) for row in rows]
+    assert [job.id for job in ran] == [job.id for job in line_a]
+    for earlier, later in pairwise(ran):
+        assert earlier.completed_at is not None and later.started_at is not None
+        assert later.started_at >= earlier.completed_at, "one at a time, in creation order"
+    assert {(job.attempts, job.worker_id, job.meta["noted"]) for job in ran} == {
+        (1, worker.id, True)
+    }
+
+
+def test_a_chained_job_that_fails_sends_the_round_back_to_one_job_at_a_time(
+    notes: Engine, settings: Settings
+) -> None:
+    engine = notes
+    runner = NoteRunner()
+    worker = make_worker(engine, settings, runner)
+    [store] = make_stores(engine, 1)
+    [first] = queue_jobs(engine, store, 1, job_type=NOTE_JOB)
+    [troubled] = queue_jobs(engine, store, 1, job_type=NOTE_JOB, payload={"fail": True})
+    [last] = queue_jobs(engine, store, 1, job_type=NOTE_JOB)
+
+    held, quick = worker.run_round(worker.claim_batch(1), hold=1, chain=True)
+
+    # Rolled back: the claimed job ran again on its own; the one that failed chained is pending
+    # again, to run (and fail) as any other; nothing of the round's transaction is left.
+    assert (held, quick) == ([], False)
+    assert statuses(engine) == {
+        first.id: JobStatus.SUCCESS,
+        troubled.id: JobStatus.PENDING,
+        last.id: JobStatus.PENDING,
+    }
+    assert noted(engine) == {first.id}
+    held = worker.claim_batch(1)
+    assert [job.id for job in held] == [troubled.id]
+    worker.run_round(held, hold=1)
+    assert statuses(engine)[troubled.id] is JobStatus.FAILED
+    with read_transaction(engine) as connection:
+        [error], _ = list_job_errors(connection, troubled, limit=10, offset=0)
+    assert error.detail.code == "told"
+
+
+def test_a_chained_job_keeps_its_last_progress(notes: Engine, settings: Settings) -> None:
+    engine = notes
+
+    def report(context: JobContext, connection: Connection) -> Mapping[str, Any]:
+        context.report_progress(3, 4)
+        return {}
+
+    worker = Worker(engine, settings, {NOTE_JOB: report}, concurrency=1, worker_id="w")
+    [store] = make_stores(engine, 1)
+    claimed, chained = queue_jobs(engine, store, 2, job_type=NOTE_JOB)
+
+    held, _ = worker.run_round(worker.claim_batch(1), hold=1, chain=True)
+
+    assert held == []
+    with read_transaction(engine) as connection:
+        rows = connection.execute(
+            select(jobs.c.id, jobs.c.status, jobs.c.progress_processed, jobs.c.progress_total)
+        ).all()
+    assert {tuple(row) for row in rows} == {
+        (claimed.id, JobStatus.SUCCESS.value, 3, 4),
+        (chained.id, JobStatus.SUCCESS.value, 3, 4),
+    }
+
+
 def test_a_lost_lease_in_a_round_rolls_back_only_that_job(
     notes: Engine, settings: Settings
 ) -> None:

@@ -1,35 +1,39 @@
 """Claims: a worker starts the heads of the lines of stores that have no started job.
 
 On PostgreSQL a claim, and the successes recorded before it in a worker's round, are one call
-of the `pxm_jobs_round` function (migration 0004), which runs the statements below in the
-database; on SQLite, in the worker's own process, they are sent one by one. Every test of
+of the `pxm_jobs_round` function (migrations 0004 and 0005), which runs the statements below in
+the database; on SQLite, in the worker's own process, they are sent one by one. Every test of
 claims runs on both databases, so the two stay one rule.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import ReturningUpdate
 
+from pxm_jobs.queue.chains import (
+    JOB_COLUMNS,
+    ChainedRun,
+    chained_ids,
+    fetch_rounds_rows,
+    job_of_driver_row,
+    record_chained_successes,
+    success_parameters,
+)
 from pxm_jobs.queue.lines import lock_ready_lines, refresh_line_heads
 from pxm_jobs.queue.models import Job, JobStatus
 from pxm_jobs.queue.status_watch import STATUS_CHANNEL, signal_status_changes, status_notice
-from pxm_jobs.queue.transitions import LeaseLost, finish_jobs
-from pxm_jobs.store.engine import fetch_from_driver
+from pxm_jobs.queue.transitions import finish_jobs
 from pxm_jobs.store.prebuilt import statement_for
 from pxm_jobs.store.tables import jobs
 from pxm_jobs.store.types import UtcDateTime
 
 # Lines a claim may find busy after locking them before it gives up until the next try.
 CLAIM_LINE_TRIES = 8
-# What `pxm_jobs_round` raises when a finished job's lease was lost.
-LEASE_LOST_SQLSTATE = "PXMLL"
 
 
 def claim_jobs(
@@ -52,9 +56,15 @@ def finish_and_claim(
     now: datetime,
     lease_seconds: float,
     limit: int,
+    chained: Sequence[ChainedRun] = (),
+    relined: Collection[str] = (),
     ends_transaction: bool = False,
 ) -> list[Job]:
     """Mark this worker's `finished` jobs `success` (each with its meta), then `claim_jobs`.
+
+    `chained`: jobs the round ran chained and has not recorded yet (see `chains`), recorded as
+    successes too. `relined`: the stores of every job the round ran
+    chained, whose lines are re-pointed before the claim.
 
     `now` dates the moves on SQLite, where the write lock orders them as their times do. On
     PostgreSQL the database's clock dates them as they happen (see migration 0004), and `now`
@@ -67,11 +77,21 @@ def finish_and_claim(
     """
     if connection.dialect.name == "postgresql":
         claimed = _round_in_database(
-            connection, finished, worker_id, now, lease_seconds, limit, ends_transaction
+            connection,
+            finished,
+            chained,
+            sorted(relined),
+            worker_id,
+            now,
+            lease_seconds,
+            limit,
+            ends_transaction,
         )
-        moved = [job.id for job, _ in finished]
+        moved = [job.id for job, _ in finished] + chained_ids(chained)
     else:
         finish_jobs(connection, finished, now)
+        record_chained_successes(connection, chained, worker_id, now)
+        refresh_line_heads(connection, sorted(relined))
         claimed = _claim_statements(connection, worker_id, now, lease_seconds, limit)
         moved = []  # finish_jobs signals its own
     signal_status_changes(connection, moved + [job.id for job in claimed])
@@ -81,6 +101,8 @@ def finish_and_claim(
 def _round_in_database(
     connection: Connection,
     finished: Sequence[tuple[Job, Mapping[str, Any]]],
+    chained: Sequence[ChainedRun],
+    relined: list[str],
     worker_id: str,
     now: datetime,
     lease_seconds: float,
@@ -91,39 +113,24 @@ def _round_in_database(
     parameters = (
         worker_id,
         lease_expires_at.replace(tzinfo=None),
-        [job.seq for job, _ in finished],
-        [job.attempts for job, _ in finished],
-        [json.dumps({**job.meta, **meta}) for job, meta in finished],
+        *success_parameters(finished, chained),
+        relined,
         limit,
         STATUS_CHANNEL,
     )
-    try:
-        rows = fetch_from_driver(connection, _ROUND, parameters, ends_transaction=ends_transaction)
-    except DBAPIError as error:
-        if getattr(error.orig, "sqlstate", None) == LEASE_LOST_SQLSTATE:
-            raise LeaseLost(finished[0][0].id) from error
-        raise
-    return [_job_of_driver_row(row) for row in rows]
+    rows = fetch_rounds_rows(
+        connection, _ROUND, parameters, finished, ends_transaction=ends_transaction
+    )
+    return [job_of_driver_row(row) for row in rows]
 
 
-_JOB_COLUMNS = tuple(column.name for column in jobs.c)
-_TIME_COLUMNS = tuple(column.name for column in jobs.c if isinstance(column.type, UtcDateTime))
 # The round runs thousands of times a second: sent by the driver, not built by SQLAlchemy. The
 # columns are named, not `*`, so that their order is this table's whatever the database's is.
 _ROUND = (
-    f"SELECT {', '.join(_JOB_COLUMNS)} FROM pxm_jobs_round(%s, %s, "  # noqa: S608 (own names)
-    "%s::bigint[], %s::integer[], %s::text[], %s, %s)"
+    f"SELECT {', '.join(JOB_COLUMNS)} FROM pxm_jobs_round(%s, %s, "  # noqa: S608 (own names)
+    "%s::bigint[], %s::integer[], %s::text[], %s::bigint[], %s::timestamp[], %s::text[], "
+    "%s::integer[], %s::integer[], %s::text[], %s, %s)"
 )
-
-
-def _job_of_driver_row(row: Sequence[Any]) -> Job:
-    """The job of a row as the driver returns it: times without their zone, which is UTC."""
-    values = dict(zip(_JOB_COLUMNS, row, strict=True))
-    for name in _TIME_COLUMNS:
-        if values[name] is not None:
-            values[name] = values[name].replace(tzinfo=UTC)
-    values["status"] = JobStatus(values["status"])
-    return Job(**values)
 
 
 def _claim_statements(

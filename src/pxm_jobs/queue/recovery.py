@@ -32,6 +32,10 @@ def recover_expired_job(
     time is unchanged); at the limit it fails. None if the job moved on in the meantime.
     """
     lock_line(connection, job.store_id)
+    if not _row_free(connection, job):
+        # Its worker's round is moving it right now (a worker paused mid-round holds it until
+        # it goes on or dies): waiting here would hold up this worker's own lease renewals.
+        return None
     still_expired = holds_lease(job) & (jobs.c.lease_expires_at < now)
     if job.attempts >= max_attempts:
         error = JobErrorDetail(
@@ -72,3 +76,12 @@ def recover_expired_job(
     refresh_line_head(connection, job.store_id)
     signal_status_change(connection, job.id)
     return JobStatus.PENDING
+
+
+def _row_free(connection: Connection, job: Job) -> bool:
+    """Lock the job's row unless another transaction holds it (PostgreSQL; SQLite has no
+    row locks, and the write lock this transaction holds already keeps everyone else out)."""
+    locked = connection.execute(
+        select(jobs.c.seq).where(jobs.c.seq == job.seq).with_for_update(skip_locked=True)
+    ).first()
+    return locked is not None

@@ -8,7 +8,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete
@@ -16,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
+from pxm_jobs.queue.chains import ChainedRun, take_next_jobs
 from pxm_jobs.queue.claims import finish_and_claim
 from pxm_jobs.queue.execution import do_work, progress_writer, record_stop
 from pxm_jobs.queue.handoff import RoundWatch, take_all
@@ -40,6 +42,10 @@ logger = logging.getLogger(__name__)
 QUICK_JOB_SECONDS = 0.02
 # Once a round has run this long, the jobs it has not started are handed to other threads.
 ROUND_BUDGET_SECONDS = 0.05
+# A round goes on with its stores' next jobs (see `chains`) at most this many times, and not
+# once it has run this long: those jobs' rows stay locked until the round commits.
+CHAIN_STEPS = 16
+CHAIN_BUDGET_SECONDS = 0.02
 
 # A gap between one round and the next on SQLite, for other writers to take the write lock in.
 SQLITE_WRITER_GAP_SECONDS = 0.005
@@ -136,6 +142,7 @@ class Worker:
         claimed: list[Job] = []
         limit = 1
         leading = False
+        settled = False  # whether the next round may run its stores' next jobs chained
         step_back = False
         while not self._stopping.is_set():
             if not claimed:
@@ -143,6 +150,7 @@ class Worker:
                     self._give_up_lead()
                     leading = False
                 limit = 1
+                settled = False
                 handed = self.round_watch.take_handed()
                 if handed is not None:
                     claimed = [handed]
@@ -160,7 +168,7 @@ class Worker:
                 leading = self._lead.acquire(blocking=False)
             hold = limit if leading else (0 if self._lead_batches else 1)
             try:
-                claimed, quick = self.run_round(claimed, hold)
+                claimed, quick = self.run_round(claimed, hold, chain=settled)
             except Exception as error:
                 # The outcomes could not be recorded; the leases will lapse and the jobs rerun.
                 _log_trouble("jobs not finished", error)
@@ -173,6 +181,9 @@ class Worker:
                 # stores finished long after the others', with the other workers idle.
                 limit = min(limit + 1, self.settings.worker_batch_size) if quick else 1
                 self._lead_batches = limit > 1
+                # No store is waiting for a thread (the claim had room to spare): the stores
+                # held go faster run chained than taken on one job a round.
+                settled = quick and len(claimed) < hold
             else:
                 step_back = hold == 0
             if self._writers_poll:
@@ -233,6 +244,8 @@ class Worker:
         connection: Connection,
         limit: int,
         finished: Sequence[tuple[Job, Mapping[str, Any]]] = (),
+        chained: Sequence[ChainedRun] = (),
+        relined: Collection[str] = (),
     ) -> list[Job]:
         """Claim up to `limit` jobs, after recording the success of `finished` ones.
 
@@ -246,6 +259,8 @@ class Worker:
             now=utc_now(),
             lease_seconds=self.settings.job_lease_seconds,
             limit=limit,
+            chained=chained,
+            relined=relined,
             ends_transaction=True,
         )
 
@@ -257,15 +272,19 @@ class Worker:
                 record_pickup(job.type, (job.started_at - job.created_at).total_seconds())
 
     def run_round(
-        self, batch: list[Job], hold: int, *, reconnect: bool = True
+        self, batch: list[Job], hold: int, *, chain: bool = False, reconnect: bool = True
     ) -> tuple[list[Job], bool]:
         """Run claimed jobs in one transaction that claims the next, up to `hold` held after it.
 
-        Returns the jobs now held and whether every job of the round was quick. Jobs the round
-        had not started when it ran out of time are handed off to other threads (`RoundWatch`).
+        With `chain`, and while the jobs prove quick, the round also runs the next jobs of their
+        stores (see `chains`). Returns the jobs now held and whether every job of
+        the round was quick. Jobs the round had not started when it ran out of time are handed
+        off to other threads (`RoundWatch`).
         """
         finished: list[tuple[Job, Mapping[str, Any], float]] = []
         taken: list[Job] = []  # jobs of the batch this round started, in order
+        round_began = time.monotonic()
+        links = _Chain([])
         with self.round_watch.watching(batch) as unstarted:
             try:
                 with write_transaction(self.engine) as connection:
@@ -278,12 +297,21 @@ class Worker:
                         job_began = time.monotonic()
                         meta = self._attempt(connection, job, len(finished))
                         finished.append((job, meta, time.monotonic() - job_began))
+                    to_record = [(job, meta) for job, meta, _ in finished]
+                    links = _Chain(to_record)
+                    if chain and _all_quick(finished) and len(taken) == len(batch):
+                        self._run_chained(connection, links, round_began)
                     room = 0 if self._stopping.is_set() else hold
                     claimed = self._claim_on(
-                        connection, room, [(job, meta) for job, meta, _ in finished]
+                        connection, room, links.finished, links.chained, links.stores
                     )
             except _RoundAbandoned as abandoned:
                 self._run_one_by_one(taken + take_all(unstarted), abandoned)
+                return [], False
+            except _ChainAbandoned:
+                # The round's own jobs run again one by one; those it took on the way are
+                # pending again, and run (and fail, if they do) as any other.
+                self._run_one_by_one(taken + take_all(unstarted), None)
                 return [], False
             except LeaseLost:
                 self._run_one_by_one(taken + take_all(unstarted), None)
@@ -293,19 +321,58 @@ class Worker:
                 if reconnect and isinstance(error, DBAPIError) and error.connection_invalidated:
                     # The database restarted since this connection was last used; the pool
                     # now has fresh ones, and the round was rolled back: run it again.
-                    return self.run_round(mine, hold, reconnect=False)
+                    return self.run_round(mine, hold, chain=chain, reconnect=False)
                 for job in mine:
                     self._forget(job)
                 raise
         for job, _, seconds in finished:
             self._forget(job)
             record_run(job.type, "success", seconds)
+        for job, seconds in links.ran:
+            record_run(job.type, "success", seconds)
         self._note_claimed(claimed)
         if room > 0 and len(claimed) == room:
             # This round took all it had room for: there may be more ready for an idle thread.
             self.signal.wake()
-        quick = all(seconds < QUICK_JOB_SECONDS for _, _, seconds in finished)
+        quick = _all_quick(finished) and all(s < QUICK_JOB_SECONDS for _, s in links.ran)
         return claimed, quick
+
+    def _run_chained(self, connection: Connection, links: _Chain, round_began: float) -> None:
+        """Run the next jobs of the round's stores in its transaction, while they prove quick.
+
+        Each step records the successes so far and takes the next job of each store that had
+        one (see `chains`); the round's claim records the last step's.
+        """
+        for _ in range(CHAIN_STEPS):
+            if self._stopping.is_set() or time.monotonic() - round_began > CHAIN_BUDGET_SECONDS:
+                return
+            next_jobs = take_next_jobs(
+                connection, links.finished, links.chained, worker_id=self.id, now=utc_now()
+            )
+            links.finished, links.chained = [], []
+            for job in next_jobs:
+                links.stores.add(job.store_id)
+                if job.attempts == 1 and job.started_at is not None:
+                    record_pickup(job.type, (job.started_at - job.created_at).total_seconds())
+                job_began = time.monotonic()
+                # Progress goes to memory only: the row is not this worker's under a lease, and
+                # the last progress is recorded with the success.
+                tracker = ProgressTracker(job.id, None)
+                try:
+                    meta = do_work(connection, job, self.runners, self.settings, tracker)
+                except DBAPIError:
+                    raise
+                except Exception as error:
+                    raise _ChainAbandoned(str(error)) from error
+                finally:
+                    forget_progress(job.id)
+                seconds = time.monotonic() - job_began
+                links.ran.append((job, seconds))
+                links.chained.append(ChainedRun(job, meta, tracker.latest))
+                if seconds >= QUICK_JOB_SECONDS:
+                    return
+            if not next_jobs:
+                return
 
     def _attempt(self, connection: Connection, job: Job, index: int) -> Mapping[str, Any]:
         """The job's work in a round, where it is the `index`-th; its meta."""
@@ -363,6 +430,24 @@ def _log_trouble(what: str, error: Exception) -> None:
         logger.warning("%s: database unavailable (%s)", what, error.orig)
     else:
         logger.error("%s: the worker itself failed", what, exc_info=error)
+
+
+def _all_quick(finished: Sequence[tuple[Job, Mapping[str, Any], float]]) -> bool:
+    return all(seconds < QUICK_JOB_SECONDS for _, _, seconds in finished)
+
+
+@dataclass
+class _Chain:
+    """A round's chained runs: what is still to be recorded, which stores, what ran and how long."""
+
+    finished: list[tuple[Job, Mapping[str, Any]]]
+    chained: list[ChainedRun] = field(default_factory=list)
+    stores: set[str] = field(default_factory=set)
+    ran: list[tuple[Job, float]] = field(default_factory=list)
+
+
+class _ChainAbandoned(Exception):
+    """A job run chained stopped short of success: the round is rolled back."""
 
 
 class _RoundAbandoned(Exception):
