@@ -79,6 +79,23 @@ def test_a_claim_takes_the_earliest_created_job_even_when_it_arrived_later(engin
     assert late_arrival.seq < early_created.seq
 
 
+def test_a_claim_follows_a_line_left_pointing_at_a_job_no_longer_pending(
+    engine: Engine,
+) -> None:
+    # A round that ran a store's next job chained re-points the line when it commits; if a
+    # cancel or an enqueue held the line just then, the line still names that job.
+    [store] = make_stores(engine, 1)
+    ran_chained, waiting = queue_jobs(engine, store, 2)
+    with write_transaction(engine) as connection:
+        connection.execute(
+            update(jobs).where(jobs.c.id == ran_chained.id).values(status=JobStatus.SUCCESS)
+        )
+
+    claimed = claim(engine)
+
+    assert claimed is not None and claimed.id == waiting.id, "in the same claim, not a later one"
+
+
 def test_the_database_refuses_a_second_started_job_in_a_store(engine: Engine) -> None:
     [store] = make_stores(engine, 1)
     _first, second = queue_jobs(engine, store, 2)

@@ -24,7 +24,7 @@ from pxm_jobs.queue.chains import (
     record_chained_successes,
     success_parameters,
 )
-from pxm_jobs.queue.lines import lock_ready_lines, refresh_line_heads
+from pxm_jobs.queue.lines import line_heads, lock_ready_lines, refresh_line_heads
 from pxm_jobs.queue.models import Job, JobStatus
 from pxm_jobs.queue.status_watch import STATUS_CHANNEL, signal_status_changes, status_notice
 from pxm_jobs.queue.transitions import finish_jobs
@@ -140,7 +140,7 @@ def _claim_statements(
         return []
     start_heads = statement_for(connection, _build_start_heads)
     passed_over: list[str] = []
-    while len(passed_over) < CLAIM_LINE_TRIES:
+    for _ in range(CLAIM_LINE_TRIES):
         heads = lock_ready_lines(connection, limit, passed_over)
         if not heads:
             return []
@@ -156,7 +156,12 @@ def _claim_statements(
         refresh_line_heads(connection, heads.keys())
         if rows:
             return [Job.from_row(row) for row in rows]
-        passed_over.extend(heads)
+        # A store is tried again only if its line pointed at a job no longer pending (one a
+        # round ran chained while the line was held, see `chains`) and now points further on.
+        refreshed = line_heads(connection, heads.keys())
+        passed_over.extend(
+            store_id for store_id, head in heads.items() if refreshed[store_id] in (None, head)
+        )
     return []
 
 

@@ -75,6 +75,16 @@ def refresh_line_heads(connection: Connection, store_ids: Collection[str]) -> No
         connection.execute(_REFRESH_LINE_HEADS, {"p_store_ids": list(store_ids)})
 
 
+def line_heads(connection: Connection, store_ids: Collection[str]) -> dict[str, int | None]:
+    """Where each store's line starts: the seq of its head, or None when nothing is pending."""
+    rows = connection.execute(
+        select(job_lines.c.store_id, job_lines.c.head_seq).where(
+            job_lines.c.store_id.in_(list(store_ids))
+        )
+    )
+    return {store_id: head_seq for store_id, head_seq in rows}
+
+
 def refresh_line_head(connection: Connection, store_id: str) -> None:
     refresh_line_heads(connection, (store_id,))
 

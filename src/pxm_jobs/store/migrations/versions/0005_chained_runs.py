@@ -185,6 +185,7 @@ DECLARE
     v_stores text[];
     v_heads bigint[];
     v_passed_over text[] := '{}';
+    v_blocked text[];
     v_started boolean;
     v_job jobs;
 BEGIN
@@ -253,17 +254,27 @@ BEGIN
             END IF;
         END LOOP;
 
-        UPDATE job_lines
-        SET (head_created_at, head_seq) = (
-            SELECT jobs.created_at, jobs.seq FROM jobs
-            WHERE jobs.store_id = job_lines.store_id AND jobs.status = 'pending'
-            ORDER BY jobs.created_at, jobs.seq
-            LIMIT 1
+        WITH refreshed AS (
+            UPDATE job_lines
+            SET (head_created_at, head_seq) = (
+                SELECT jobs.created_at, jobs.seq FROM jobs
+                WHERE jobs.store_id = job_lines.store_id AND jobs.status = 'pending'
+                ORDER BY jobs.created_at, jobs.seq
+                LIMIT 1
+            )
+            WHERE job_lines.store_id = ANY (v_stores)
+            RETURNING job_lines.store_id, job_lines.head_seq
         )
-        WHERE job_lines.store_id = ANY (v_stores);
+        SELECT array_agg(refreshed.store_id) INTO v_blocked
+        FROM refreshed
+        JOIN unnest(v_stores, v_heads) AS tried(store_id, head_seq)
+            ON tried.store_id = refreshed.store_id
+        WHERE refreshed.head_seq IS NULL OR refreshed.head_seq = tried.head_seq;
 
         EXIT WHEN v_started;
-        v_passed_over := v_passed_over || v_stores;
+        -- A store is tried again only if its line pointed at a job no longer pending (one a
+        -- round ran chained while the line was held) and now points further on.
+        v_passed_over := v_passed_over || coalesce(v_blocked, '{}');
     END LOOP;
 END
 $$;
