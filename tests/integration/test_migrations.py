@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from collections.abc import Callable
 
-from pxm_jobs.store.migrate import upgrade_database
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from pxm_jobs.store.engine import write_transaction
+from pxm_jobs.store.migrate import alembic_config, upgrade_database
 from pxm_jobs.store.tables import metadata
 
 
@@ -28,3 +33,37 @@ def test_the_one_started_job_rule_is_a_unique_partial_index(engine: Engine) -> N
     indexes = {index["name"]: index for index in inspect(engine).get_indexes("jobs")}
     rule = indexes["uq_jobs_one_started_per_store"]
     assert rule["unique"] and rule["column_names"] == ["store_id"]
+
+
+def test_the_latest_migration_steps_down_and_up_again(engine: Engine) -> None:
+    on_postgresql = engine.dialect.name == "postgresql"
+    _migrate(engine, command.downgrade, "0004")
+    assert _revision(engine) == "0004"
+    assert _queue_functions(engine) == ({"pxm_jobs_round"} if on_postgresql else set())
+    _migrate(engine, command.upgrade, "head")
+    assert _revision(engine) == "0005"
+    chained = {"pxm_jobs_round", "pxm_jobs_chain_step", "pxm_jobs_record_successes"}
+    assert _queue_functions(engine) == (chained if on_postgresql else set())
+
+
+def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
+    config = alembic_config()
+    with write_transaction(engine) as connection:
+        config.attributes["connection"] = connection
+        step(config, revision)
+
+
+def _revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def _queue_functions(engine: Engine) -> set[str]:
+    """The queue's database functions: none on SQLite, whose workers send statements."""
+    if engine.dialect.name != "postgresql":
+        return set()
+    with engine.connect() as connection:
+        names = connection.execute(
+            text("SELECT proname FROM pg_proc WHERE proname LIKE 'pxm_jobs%'")
+        ).scalars()
+        return set(names)

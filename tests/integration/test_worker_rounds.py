@@ -200,6 +200,33 @@ def test_a_chained_job_that_fails_sends_the_round_back_to_one_job_at_a_time(
     assert error.detail.code == "told"
 
 
+def test_a_slow_chained_job_ends_the_chain_and_the_rest_is_claimed(
+    notes: Engine, settings: Settings
+) -> None:
+    engine = notes
+    runner = NoteRunner()
+    worker = make_worker(engine, settings, runner)
+    [store_a, store_b] = make_stores(engine, 2)
+    [first_a] = queue_jobs(engine, store_a, 1, job_type=NOTE_JOB)
+    [first_b] = queue_jobs(engine, store_b, 1, job_type=NOTE_JOB)
+    [slow_a] = queue_jobs(engine, store_a, 1, job_type=NOTE_JOB, payload={"sleep": 0.05})
+    [second_b] = queue_jobs(engine, store_b, 1, job_type=NOTE_JOB)
+
+    batch = worker.claim_batch(2)
+    assert [job.id for job in batch] == [first_a.id, first_b.id]
+    held, quick = worker.run_round(batch, hold=2, chain=True)
+
+    assert not quick
+    assert [job.id for job in held] == [second_b.id], "taken with the slow one, then claimed"
+    assert statuses(engine) == {
+        first_a.id: JobStatus.SUCCESS,
+        first_b.id: JobStatus.SUCCESS,
+        slow_a.id: JobStatus.SUCCESS,
+        second_b.id: JobStatus.STARTED,
+    }
+    assert second_b.id not in runner.runs
+
+
 def test_a_chained_job_keeps_its_last_progress(notes: Engine, settings: Settings) -> None:
     engine = notes
 

@@ -277,9 +277,9 @@ class Worker:
         """Run claimed jobs in one transaction that claims the next, up to `hold` held after it.
 
         With `chain`, and while the jobs prove quick, the round also runs the next jobs of their
-        stores (see `chains`). Returns the jobs now held and whether every job of
-        the round was quick. Jobs the round had not started when it ran out of time are handed
-        off to other threads (`RoundWatch`).
+        stores (see `chains`). Returns the jobs now held and whether every job of the round was
+        quick. Jobs the round had not started when it ran out of time are handed off to other
+        threads (`RoundWatch`).
         """
         finished: list[tuple[Job, Mapping[str, Any], float]] = []
         taken: list[Job] = []  # jobs of the batch this round started, in order
@@ -370,6 +370,8 @@ class Worker:
                 links.ran.append((job, seconds))
                 links.chained.append(ChainedRun(job, meta, tracker.latest))
                 if seconds >= QUICK_JOB_SECONDS:
+                    # The jobs of this step not run yet stay pending, heads of their lines,
+                    # released when the round commits (or claimed by it).
                     return
             if not next_jobs:
                 return
