@@ -87,8 +87,7 @@ class Drain:
 
 
 def drain_of(queued_at: float, runs: Sequence[Run], problems: list[str]) -> Drain:
-    """The drain that began when the jobs were queued (`time.time()`) and ended with the last
-    run's end."""
+    """The drain from the moment the jobs were queued (`time.time()`) to the last run's end."""
     last_end = max(ended for _, _, _, ended in runs)
     return Drain(last_end - queued_at, problems)
 
