@@ -331,8 +331,11 @@ class Worker:
         for job, seconds in links.ran:
             record_run(job.type, "success", seconds)
         self._note_claimed(claimed)
-        if room > 0 and len(claimed) == room:
+        growing = self._lead_batches and room > 1 and room < self.settings.worker_batch_size
+        if room > 0 and len(claimed) == room and not growing:
             # This round took all it had room for: there may be more ready for an idle thread.
+            # Not while the leading thread is still taking on one more store a round: woken
+            # threads would only race it for the same stores.
             self.signal.wake()
         quick = _all_quick(finished) and all(s < QUICK_JOB_SECONDS for _, s in links.ran)
         return claimed, quick
