@@ -28,12 +28,11 @@ from sqlalchemy import (
     Select,
     Update,
     bindparam,
-    literal_column,
-    select,
     update,
 )
 from sqlalchemy.exc import DBAPIError
 
+from pxm_jobs.queue.lines import line_head
 from pxm_jobs.queue.models import Job, JobStatus
 from pxm_jobs.queue.progress import Progress
 from pxm_jobs.queue.status_watch import STATUS_CHANNEL, signal_status_changes
@@ -148,15 +147,7 @@ def _take_heads(
 
 
 def _build_line_head(dialect: str) -> Select[Any]:
-    return (
-        select(jobs)
-        .where(
-            jobs.c.store_id == bindparam("p_store_id"),
-            jobs.c.status == JobStatus.PENDING.constant,
-        )
-        .order_by(jobs.c.created_at, jobs.c.seq)
-        .limit(literal_column("1", Integer))
-    )
+    return line_head(bindparam("p_store_id"))
 
 
 def _build_chained_success(dialect: str) -> Update:

@@ -12,6 +12,7 @@ from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Integer,
     Select,
@@ -43,13 +44,18 @@ def lock_line(connection: Connection, store_id: str, *, create: bool = False) ->
     return locked is not None
 
 
-def _build_refresh_line_heads() -> Update:
-    head = (
-        select(jobs.c.created_at, jobs.c.seq)
-        .where(jobs.c.store_id == job_lines.c.store_id, jobs.c.status == JobStatus.PENDING.constant)
+def line_head(store_id: ColumnElement[str]) -> Select[Any]:
+    """The head of a store's line: its earliest pending job (whole row; narrow it as needed)."""
+    return (
+        select(jobs)
+        .where(jobs.c.store_id == store_id, jobs.c.status == JobStatus.PENDING.constant)
         .order_by(jobs.c.created_at, jobs.c.seq)
         .limit(literal_column("1", Integer))
     )
+
+
+def _build_refresh_line_heads() -> Update:
+    head = line_head(job_lines.c.store_id)
     return (
         update(job_lines)
         .where(job_lines.c.store_id.in_(bindparam("p_store_ids", expanding=True)))

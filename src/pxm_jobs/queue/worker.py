@@ -267,9 +267,7 @@ class Worker:
     def _note_claimed(self, claimed: list[Job]) -> None:
         self.held.add(claimed)
         for job in claimed:
-            # A rerun's wait includes its earlier runs: only first starts measure the queue.
-            if job.attempts == 1 and job.started_at is not None:
-                record_pickup(job.type, (job.started_at - job.created_at).total_seconds())
+            _record_first_start(job)
 
     def run_round(
         self, batch: list[Job], hold: int, *, chain: bool = False, reconnect: bool = True
@@ -355,8 +353,7 @@ class Worker:
             links.finished, links.chained = [], []
             for job in next_jobs:
                 links.stores.add(job.store_id)
-                if job.attempts == 1 and job.started_at is not None:
-                    record_pickup(job.type, (job.started_at - job.created_at).total_seconds())
+                _record_first_start(job)
                 job_began = time.monotonic()
                 # Progress goes to memory only: the row is not this worker's under a lease, and
                 # the last progress is recorded with the success.
@@ -435,6 +432,12 @@ def _log_trouble(what: str, error: Exception) -> None:
         logger.warning("%s: database unavailable (%s)", what, error.orig)
     else:
         logger.error("%s: the worker itself failed", what, exc_info=error)
+
+
+def _record_first_start(job: Job) -> None:
+    # A rerun's wait includes its earlier runs: only first starts measure the queue.
+    if job.attempts == 1 and job.started_at is not None:
+        record_pickup(job.type, (job.started_at - job.created_at).total_seconds())
 
 
 def _all_quick(finished: Sequence[tuple[Job, Mapping[str, Any], float]]) -> bool:
