@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, text
 
 from benchmarks.harness import DATABASES, fresh_engine
-from pxm_jobs.catalog.hierarchy_copy import CopyRequest
+from pxm_jobs.catalog.hierarchies.duplicate import CopyRequest
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import RUNNERS

@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -36,9 +34,9 @@ from tests.acceptance.service import (
     running,
     wait_until_serving,
 )
+from tests.product_files import products_csv
 
 ROOT = Path(__file__).resolve().parents[1]
-GENERATOR = ROOT.parent / "shared" / "data" / "gen_products_csv.py"
 TARGET_RATIO = 2.5
 MEMORY_TARGET_MB = 300
 
@@ -73,12 +71,8 @@ CREATE INDEX floor_created ON floor_products (store_id, created_at, id)
 
 
 def generate_csv(rows: int, padding: int = 0) -> bytes:
-    """A valid import file from the shared generator; `padding` lengthens every description."""
-    output = subprocess.run(
-        [sys.executable, str(GENERATOR), str(rows), "--prefix", "bench"],
-        capture_output=True,
-        check=True,
-    ).stdout
+    """A valid import file; `padding` lengthens every description."""
+    output = products_csv(rows, "bench")
     if not padding:
         return output
     reader = csv.reader(io.StringIO(output.decode()))

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from benchmarks.harness import DATABASES, fresh_engine
 from benchmarks.import_speed import generate_csv
-from pxm_jobs.catalog.product_import import import_products
+from pxm_jobs.catalog.products.csv_import import import_products
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.queue.claims import claim_next_job

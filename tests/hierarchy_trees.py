@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from pxm_jobs.catalog.hierarchies import create_hierarchy
-from pxm_jobs.catalog.node_products import link_products
-from pxm_jobs.catalog.nodes import CHILD_ORDER, create_node
+from pxm_jobs.catalog.hierarchies.node_products import link_products
+from pxm_jobs.catalog.hierarchies.nodes import CHILD_ORDER, create_node
+from pxm_jobs.catalog.hierarchies.queries import create_hierarchy
 from pxm_jobs.clock import utc_now
 from pxm_jobs.store.tables import node_products, nodes, products
 

@@ -10,14 +10,17 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from pxm_jobs import __version__
-from pxm_jobs.api import auth, hierarchies, jobs, node_products, nodes, products
+from pxm_jobs.api import auth
 from pxm_jobs.api import downloads as downloads_api
 from pxm_jobs.api import metrics as metrics_api
 from pxm_jobs.api.access_log import install_access_log_redaction
 from pxm_jobs.api.body_limit import BodyLimitMiddleware
 from pxm_jobs.api.common_schemas import ADMIN_ERRORS
 from pxm_jobs.api.errors import install_error_handlers
+from pxm_jobs.api.hierarchies import hierarchy_routes, node_product_routes, node_routes
+from pxm_jobs.api.jobs import routes as job_routes
 from pxm_jobs.api.openapi import install_openapi
+from pxm_jobs.api.products import routes as product_routes
 from pxm_jobs.api.request_id import RequestIdMiddleware
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import RUNNERS
@@ -64,15 +67,15 @@ def create_app(
     install_openapi(app, settings)
     install_access_log_redaction()
     app.include_router(auth.router)
-    app.include_router(jobs.router, prefix="/pcm/jobs", responses=ADMIN_ERRORS)
+    app.include_router(job_routes.router, prefix="/pcm/jobs", responses=ADMIN_ERRORS)
     # The public docs' examples spell it in the singular; serve both, document one.
-    app.include_router(jobs.router, prefix="/pcm/job", include_in_schema=False)
-    app.include_router(products.router, prefix="/pcm/products", responses=ADMIN_ERRORS)
+    app.include_router(job_routes.router, prefix="/pcm/job", include_in_schema=False)
+    app.include_router(product_routes.router, prefix="/pcm/products", responses=ADMIN_ERRORS)
     # Outside /pcm: a signed link, not a bearer token, lets its holder download the file.
     app.include_router(downloads_api.router)
     # Outside /pcm and without a token, as scrapers expect; it names no store.
     app.include_router(metrics_api.router)
-    for catalog in (hierarchies, nodes, node_products):
+    for catalog in (hierarchy_routes, node_routes, node_product_routes):
         app.include_router(catalog.router, prefix="/pcm/hierarchies", responses=ADMIN_ERRORS)
     # Added last so they run first: every answer, even a refused body, carries a request id.
     app.add_middleware(

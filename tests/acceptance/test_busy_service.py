@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,17 +19,13 @@ from tests.acceptance.service import (
     running,
     wait_until_serving,
 )
+from tests.product_files import products_csv
 
-GENERATOR = Path(__file__).resolve().parents[3] / "shared" / "data" / "gen_products_csv.py"
 BIG_ROWS = 49_999
 
 
 def generated_csv(rows: int, prefix: str) -> bytes:
-    return subprocess.run(
-        [sys.executable, str(GENERATOR), str(rows), "--prefix", prefix],
-        capture_output=True,
-        check=True,
-    ).stdout
+    return products_csv(rows, prefix)
 
 
 def test_requests_succeed_while_a_large_import_writes(service: Service) -> None:

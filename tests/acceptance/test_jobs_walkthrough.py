@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import httpx
 
 from tests.acceptance.conftest import Service
 from tests.acceptance.service import Client, running
+from tests.product_files import products_csv
 
-SHARED_EXAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "products-example.csv"
 EXAMPLE_CSV = (
     b"external_ref,name,sku,slug,commodity_type,description,status,mpn,upc_ean\n"
     b'tab-0,Tablet 0,tab-sku-0,tab-0,physical,"A blue item, the ""blue"" one",draft,M-0,0400\n'
@@ -61,8 +60,8 @@ def test_import_runs_to_success_and_products_can_be_read(service: Service) -> No
     assert singular.status_code == 200 and singular.json()["data"]["id"] == job["id"]
 
 
-def test_the_shared_example_file_imports(service: Service) -> None:
-    created = service.client.import_csv(SHARED_EXAMPLE.read_bytes())
+def test_a_generated_file_of_every_plain_column_imports(service: Service) -> None:
+    created = service.client.import_csv(products_csv(5))
     assert created.status_code == 201, created.text
     done = service.client.wait_for_job(created.json()["data"]["id"])
     assert done["attributes"]["status"] == "success"
@@ -150,7 +149,7 @@ def test_every_error_is_enveloped(service: Service) -> None:
 
 
 def test_stores_never_see_each_others_jobs(service: Service) -> None:
-    created = service.client.import_csv(SHARED_EXAMPLE.read_bytes())
+    created = service.client.import_csv(products_csv(5))
     job_id = created.json()["data"]["id"]
     output = subprocess.run(
         [sys.executable, "-m", "pxm_jobs", "stores", "create", "other"],
@@ -176,7 +175,7 @@ def test_pending_jobs_cancel_and_a_separate_worker_runs_the_rest(
     api_only_service: Service,
 ) -> None:
     client = api_only_service.client
-    first = client.import_csv(SHARED_EXAMPLE.read_bytes()).json()["data"]
+    first = client.import_csv(products_csv(5)).json()["data"]
     second = client.import_csv(EXAMPLE_CSV).json()["data"]
     shown = client.http.get(f"/pcm/jobs/{second['id']}").json()["data"]
     assert shown["meta"]["queue_position"] == 2

@@ -9,15 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, Table, delete, func, insert, select
 
-from pxm_jobs.catalog.hierarchies import (
-    Hierarchy,
-    create_hierarchy,
-    delete_hierarchy,
-    get_hierarchy,
-    list_hierarchies,
-    update_hierarchy,
-)
-from pxm_jobs.catalog.hierarchy_errors import (
+from pxm_jobs.catalog.hierarchies.errors import (
     HierarchyNotFound,
     InvalidCatalogField,
     NodeCycle,
@@ -26,13 +18,13 @@ from pxm_jobs.catalog.hierarchy_errors import (
     SiblingConflict,
     UnknownProducts,
 )
-from pxm_jobs.catalog.node_products import (
+from pxm_jobs.catalog.hierarchies.node_products import (
     link_products,
     list_node_products,
     list_product_ids,
     unlink_products,
 )
-from pxm_jobs.catalog.nodes import (
+from pxm_jobs.catalog.hierarchies.nodes import (
     Node,
     create_node,
     delete_node,
@@ -41,6 +33,14 @@ from pxm_jobs.catalog.nodes import (
     list_nodes,
     move_node,
     update_node,
+)
+from pxm_jobs.catalog.hierarchies.queries import (
+    Hierarchy,
+    create_hierarchy,
+    delete_hierarchy,
+    get_hierarchy,
+    list_hierarchies,
+    update_hierarchy,
 )
 from pxm_jobs.clock import utc_now
 from pxm_jobs.store.engine import read_transaction, write_transaction

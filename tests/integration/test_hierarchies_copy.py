@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, delete, func, select
 
-from pxm_jobs.catalog.hierarchies import create_hierarchy, get_hierarchy
-from pxm_jobs.catalog.hierarchy_copy import CopyRequest, copy_hierarchy
-from pxm_jobs.catalog.hierarchy_errors import HierarchyNotFound
+from pxm_jobs.catalog.hierarchies.duplicate import CopyRequest, copy_hierarchy
+from pxm_jobs.catalog.hierarchies.errors import HierarchyNotFound
+from pxm_jobs.catalog.hierarchies.queries import create_hierarchy, get_hierarchy
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import RUNNERS

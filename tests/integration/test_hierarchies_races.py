@@ -15,9 +15,9 @@ from typing import TypeVar
 import pytest
 from sqlalchemy import Connection, Engine, select
 
-from pxm_jobs.catalog.hierarchies import create_hierarchy
-from pxm_jobs.catalog.hierarchy_errors import NodeCycle, SiblingConflict
-from pxm_jobs.catalog.nodes import Node, create_node, find_lineage, move_node
+from pxm_jobs.catalog.hierarchies.errors import NodeCycle, SiblingConflict
+from pxm_jobs.catalog.hierarchies.nodes import Node, create_node, find_lineage, move_node
+from pxm_jobs.catalog.hierarchies.queries import create_hierarchy
 from pxm_jobs.clock import utc_now
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import nodes

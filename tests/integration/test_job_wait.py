@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from pxm_jobs.api.job_wait import WAIT_RECHECK_SECONDS
+from pxm_jobs.api.jobs.wait import WAIT_RECHECK_SECONDS
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.queue.status_watch import waiting_on

@@ -15,20 +15,19 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select, update
 
 from pxm_jobs.catalog.errors import InvalidExportColumns
-from pxm_jobs.catalog.product_export import (
+from pxm_jobs.catalog.products.csv_export import (
     CSV_CONTENT_TYPE,
-    FILES_META_KEY,
     check_export_columns,
     export_products,
     rows_per_part,
 )
-from pxm_jobs.catalog.product_import import ImportResult, import_products
-from pxm_jobs.catalog.products import Product, list_products, parse_product_filter
+from pxm_jobs.catalog.products.csv_import import ImportResult, import_products
+from pxm_jobs.catalog.products.queries import Product, list_products, parse_product_filter
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import RUNNERS
 from pxm_jobs.jobs.product_export import run_product_export
-from pxm_jobs.queue.models import Job, JobStatus
+from pxm_jobs.queue.models import FILES_META_KEY, Job, JobStatus
 from pxm_jobs.queue.runner import JobContext, JobFailed
 from pxm_jobs.queue.worker import Worker
 from pxm_jobs.store.blobs import get_blob, purge_expired_blobs, read_blob, write_blob

@@ -6,7 +6,6 @@ import csv
 import io
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,21 +14,23 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, insert
 
-from pxm_jobs.catalog import product_import
 from pxm_jobs.catalog.errors import ImportRejected
-from pxm_jobs.catalog.product_import import ImportResult, import_products, new_product_ids
-from pxm_jobs.catalog.products import Product, list_products
+from pxm_jobs.catalog.products import csv_import
+from pxm_jobs.catalog.products.csv_import import ImportResult, import_products, new_product_ids
+from pxm_jobs.catalog.products.queries import Product, list_products
 from pxm_jobs.config import Settings
+from pxm_jobs.job_errors import JobErrorDetail
 from pxm_jobs.jobs.product_import import run_product_import
-from pxm_jobs.queue.models import Job, JobErrorDetail, JobStatus
+from pxm_jobs.queue.models import Job, JobStatus
 from pxm_jobs.queue.runner import JobContext, JobFailed
 from pxm_jobs.store.blobs import write_blob
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import stores
+from tests.product_files import products_csv
 
-EXAMPLE = Path("/work/shared/data/products-example.csv")
-if not EXAMPLE.exists():  # pragma: no cover - outside the shared workspace
-    EXAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "products-example.csv"
+
+def example_file() -> bytes:
+    return products_csv(5)
 
 
 def add_store(engine: Engine) -> str:
@@ -106,7 +107,7 @@ HEADER = ["name", "sku", "commodity_type"]
 def test_the_example_file_creates_its_products(
     engine: Engine, settings: Settings, store_id: str
 ) -> None:
-    result = run_import(engine, settings, store_id, EXAMPLE.read_bytes(), chunk_size=64)
+    result = run_import(engine, settings, store_id, example_file(), chunk_size=64)
     assert result == ImportResult(created=5, updated=0)
     products = catalog(engine, store_id)
     assert sorted(products) == [f"tablet-sku-{n}" for n in range(5)]
@@ -144,7 +145,7 @@ def test_values_are_normalised_and_defaulted(
 def test_a_dry_run_reports_but_writes_nothing(
     engine: Engine, settings: Settings, store_id: str
 ) -> None:
-    result = run_import(engine, settings, store_id, EXAMPLE.read_bytes(), dry_run=True)
+    result = run_import(engine, settings, store_id, example_file(), dry_run=True)
     assert result == ImportResult(created=5, updated=0)
     assert catalog(engine, store_id) == {}
 
@@ -167,7 +168,7 @@ def test_a_dry_run_reports_errors_like_a_real_one(
 def test_rows_with_an_id_update_only_the_columns_present(
     engine: Engine, settings: Settings, store_id: str
 ) -> None:
-    run_import(engine, settings, store_id, EXAMPLE.read_bytes())
+    run_import(engine, settings, store_id, example_file())
     before = catalog(engine, store_id)["tablet-sku-1"]
     content = csv_text(["id", *HEADER], [before.id, "Renamed", "tablet-sku-1", "physical"])
     assert run_import(engine, settings, store_id, content) == ImportResult(created=0, updated=1)
@@ -185,7 +186,7 @@ def test_rows_with_an_id_update_only_the_columns_present(
 def test_rows_with_a_known_external_ref_update_that_product(
     engine: Engine, settings: Settings, store_id: str
 ) -> None:
-    run_import(engine, settings, store_id, EXAMPLE.read_bytes())
+    run_import(engine, settings, store_id, example_file())
     before = catalog(engine, store_id)["tablet-sku-2"]
     content = csv_text(
         ["external_ref", *HEADER, "status"],
@@ -206,7 +207,7 @@ def test_rows_with_a_known_external_ref_update_that_product(
 def test_blank_cells_keep_required_values_and_clear_optional_ones(
     engine: Engine, settings: Settings, store_id: str
 ) -> None:
-    run_import(engine, settings, store_id, EXAMPLE.read_bytes())
+    run_import(engine, settings, store_id, example_file())
     before = catalog(engine, store_id)["tablet-sku-3"]
     content = csv_text(
         ["id", "name", "sku", "commodity_type", "status", "slug", "description", "mpn", "tags"],
@@ -227,9 +228,9 @@ def test_blank_cells_keep_required_values_and_clear_optional_ones(
 def test_reimporting_unchanged_rows_changes_nothing(
     engine: Engine, settings: Settings, store_id: str
 ) -> None:
-    run_import(engine, settings, store_id, EXAMPLE.read_bytes())
+    run_import(engine, settings, store_id, example_file())
     before = catalog(engine, store_id)
-    result = run_import(engine, settings, store_id, EXAMPLE.read_bytes())
+    result = run_import(engine, settings, store_id, example_file())
     assert result == ImportResult(created=0, updated=0, unchanged=5)
     assert catalog(engine, store_id) == before
 
@@ -250,19 +251,19 @@ def test_an_unknown_id_fails_the_whole_import(
 
 def test_another_stores_products_are_invisible(engine: Engine, settings: Settings) -> None:
     mine, theirs = add_store(engine), add_store(engine)
-    run_import(engine, settings, theirs, EXAMPLE.read_bytes())
+    run_import(engine, settings, theirs, example_file())
     their_product = catalog(engine, theirs)["tablet-sku-0"]
     by_id = csv_text(["id", *HEADER], [their_product.id, "Mine", "s-1", "physical"])
     assert problems(rejected(engine, settings, mine, by_id)) == [(2, "id", "not_found")]
     # The same external_ref and sku in another store are free: this creates a product.
-    assert run_import(engine, settings, mine, EXAMPLE.read_bytes()).created == 5
+    assert run_import(engine, settings, mine, example_file()).created == 5
     assert catalog(engine, theirs)["tablet-sku-0"] == their_product
 
 
 def test_a_product_changed_twice_in_one_file_is_an_error(
     engine: Engine, settings: Settings, store_id: str
 ) -> None:
-    run_import(engine, settings, store_id, EXAMPLE.read_bytes())
+    run_import(engine, settings, store_id, example_file())
     product = catalog(engine, store_id)["tablet-sku-0"]
     content = csv_text(
         ["id", "external_ref", *HEADER],
@@ -305,7 +306,7 @@ def test_a_derived_slug_must_be_unique_too(
 def test_values_held_by_other_products_are_errors(
     engine: Engine, settings: Settings, store_id: str
 ) -> None:
-    run_import(engine, settings, store_id, EXAMPLE.read_bytes())
+    run_import(engine, settings, store_id, example_file())
     holder = catalog(engine, store_id)["tablet-sku-0"]
     content = csv_text(
         [*HEADER, "slug"],
@@ -320,7 +321,7 @@ def test_values_held_by_other_products_are_errors(
 def test_a_value_an_update_keeps_cannot_be_taken_by_another_row(
     engine: Engine, settings: Settings, store_id: str
 ) -> None:
-    run_import(engine, settings, store_id, EXAMPLE.read_bytes())
+    run_import(engine, settings, store_id, example_file())
     content = csv_text(
         ["external_ref", "name", "sku", "commodity_type"],
         ["", "Thief", "tablet-sku-4-new", "physical"],
@@ -341,7 +342,7 @@ def test_a_value_an_update_keeps_cannot_be_taken_by_another_row(
 def test_values_freed_in_the_same_file_can_be_reused_and_swapped(
     engine: Engine, settings: Settings, store_id: str
 ) -> None:
-    run_import(engine, settings, store_id, EXAMPLE.read_bytes())
+    run_import(engine, settings, store_id, example_file())
     content = csv_text(
         ["external_ref", "name", "sku", "commodity_type", "slug"],
         # tablets 0 and 1 swap skus and slugs; tablet 2 gives its sku to a new product.
@@ -581,13 +582,13 @@ def run_job(
 def test_the_job_imports_its_uploaded_file(
     engine: Engine, settings: Settings, store_id: str
 ) -> None:
-    meta = run_job(engine, settings, store_id, EXAMPLE.read_bytes(), rows=6)
+    meta = run_job(engine, settings, store_id, example_file(), rows=6)
     assert meta == {"rows": {"created": 5, "updated": 0}}
     assert len(catalog(engine, store_id)) == 5
 
 
 def test_the_job_honours_dry_run(engine: Engine, settings: Settings, store_id: str) -> None:
-    meta = run_job(engine, settings, store_id, EXAMPLE.read_bytes(), dry_run=True)
+    meta = run_job(engine, settings, store_id, example_file(), dry_run=True)
     assert meta == {"rows": {"created": 5, "updated": 0}}
     assert catalog(engine, store_id) == {}
 
@@ -617,7 +618,7 @@ def test_the_job_fails_clearly_without_its_file(
 def test_a_dry_run_flag_given_as_text_is_read_as_meant(
     engine: Engine, settings: Settings, store_id: str, flag: object, writes: bool
 ) -> None:
-    run_job(engine, settings, store_id, EXAMPLE.read_bytes(), dry_run=flag)
+    run_job(engine, settings, store_id, example_file(), dry_run=flag)
     assert len(catalog(engine, store_id)) == (5 if writes else 0)
 
 
@@ -635,7 +636,7 @@ def test_the_job_never_reads_another_stores_file(
 ) -> None:
     other_store = add_store(engine)
     with pytest.raises(JobFailed) as raised:
-        run_job(engine, settings, store_id, EXAMPLE.read_bytes(), file_store_id=other_store)
+        run_job(engine, settings, store_id, example_file(), file_store_id=other_store)
     assert [error.code for error in raised.value.errors] == ["file_missing"]
     assert catalog(engine, store_id) == {}
 
@@ -643,9 +644,9 @@ def test_the_job_never_reads_another_stores_file(
 def test_a_collision_the_checks_could_not_see_fails_cleanly(
     engine: Engine, settings: Settings, store_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run_import(engine, settings, store_id, EXAMPLE.read_bytes())
+    run_import(engine, settings, store_id, example_file())
     # As if another writer took the sku between the checks and the writes.
-    monkeypatch.setattr(product_import, "find_product_ids_by", lambda *args: {})
+    monkeypatch.setattr(csv_import, "find_product_ids_by", lambda *args: {})
     content = csv_text(HEADER, ["Late", "tablet-sku-0", "physical"])
     errors = rejected(engine, settings, store_id, content)
     assert [error.code for error in errors] == ["conflict"]

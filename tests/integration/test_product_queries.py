@@ -13,7 +13,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, insert, select, text
 
-from pxm_jobs.catalog.products import (
+from pxm_jobs.catalog.products.queries import (
     Product,
     find_product_ids_by,
     find_products_by,

@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import Connection, Engine, select, text, update
 
 from pxm_jobs.config import Settings
-from pxm_jobs.queue.models import Job, JobErrorDetail, JobStatus
+from pxm_jobs.job_errors import JobErrorDetail
+from pxm_jobs.queue.models import Job, JobStatus
 from pxm_jobs.queue.reads import list_job_errors
 from pxm_jobs.queue.runner import JobContext, JobFailed
 from pxm_jobs.queue.worker import Worker

@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pxm_jobs.api.hierarchy_errors import to_api_error
-from pxm_jobs.api.hierarchy_rendering import render_hierarchy, render_node
-from pxm_jobs.catalog.hierarchies import Hierarchy
-from pxm_jobs.catalog.hierarchy_copy import CopyRequest, pair_new_ids
-from pxm_jobs.catalog.hierarchy_errors import (
+from pxm_jobs.api.hierarchies.errors import to_api_error
+from pxm_jobs.api.hierarchies.rendering import render_hierarchy, render_node
+from pxm_jobs.catalog.hierarchies.duplicate import CopyRequest, pair_new_ids
+from pxm_jobs.catalog.hierarchies.errors import (
     HierarchyNotFound,
     InvalidCatalogField,
     NodeCycle,
@@ -19,7 +18,9 @@ from pxm_jobs.catalog.hierarchy_errors import (
     SiblingConflict,
     UnknownProducts,
 )
-from pxm_jobs.catalog.hierarchy_rules import (
+from pxm_jobs.catalog.hierarchies.nodes import Node
+from pxm_jobs.catalog.hierarchies.queries import Hierarchy
+from pxm_jobs.catalog.hierarchies.rules import (
     HIERARCHY_FIELDS,
     NAME_MAX_LENGTH,
     NODE_FIELDS,
@@ -30,7 +31,6 @@ from pxm_jobs.catalog.hierarchy_rules import (
     check_slug,
     check_sort_order,
 )
-from pxm_jobs.catalog.nodes import Node
 
 T0 = datetime(2024, 1, 5, 13, 46, 41, 695000, tzinfo=UTC)
 

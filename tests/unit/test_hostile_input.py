@@ -10,11 +10,11 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from pxm_jobs.catalog.csv_format import read_csv_records
 from pxm_jobs.catalog.errors import CatalogError
 from pxm_jobs.catalog.filters import EQ, IN, LIKE, parse_filter
-from pxm_jobs.catalog.products import PRODUCT_FILTER_ATTRIBUTES, parse_product_filter
-from pxm_jobs.catalog.upload_check import ImportFileChecker, ImportFileSummary
+from pxm_jobs.catalog.products.csv_format import read_csv_records
+from pxm_jobs.catalog.products.queries import PRODUCT_FILTER_ATTRIBUTES, parse_product_filter
+from pxm_jobs.catalog.products.upload_check import ImportFileChecker, ImportFileSummary
 from pxm_jobs.config import Settings
 from tests.hostile_inputs import near_filters, uploads
 

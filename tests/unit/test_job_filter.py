@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from pxm_jobs.api.errors import ApiError
-from pxm_jobs.api.job_filter import parse_error_filter, parse_job_filter
+from pxm_jobs.api.jobs.filter import parse_error_filter, parse_job_filter
 from pxm_jobs.queue.reads import JobOrder
 
 

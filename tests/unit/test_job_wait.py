@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pxm_jobs.api.errors import ApiError
-from pxm_jobs.api.job_wait import read_wait
+from pxm_jobs.api.jobs.wait import read_wait
 from pxm_jobs.queue.idempotency import fingerprint_request
 
 

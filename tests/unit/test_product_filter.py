@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from pxm_jobs.catalog.errors import InvalidFilter
 from pxm_jobs.catalog.filters import FilterTerm
-from pxm_jobs.catalog.products import (
+from pxm_jobs.catalog.products.queries import (
     PRODUCT_FILTER_ATTRIBUTES,
     like_pattern,
     parse_product_filter,

@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pxm_jobs.catalog.product_rules import (
+from pxm_jobs.catalog.products.rules import (
     ProductLimits,
     check_product_attributes,
     derive_slug,
     normalize_slug,
 )
 from pxm_jobs.config import Settings
-from pxm_jobs.queue.models import JobErrorDetail
+from pxm_jobs.job_errors import JobErrorDetail
 
 LIMITS = ProductLimits(tags_max=3, tag_max_length=5, external_ref_max_length=10)
 NEW = {"name": "Blue Shoe", "commodity_type": "physical"}

@@ -21,7 +21,7 @@ from pxm_jobs.catalog.errors import (
     TooManyRows,
     UnknownCsvHeader,
 )
-from pxm_jobs.catalog.upload_check import ImportFileChecker, ImportFileSummary
+from pxm_jobs.catalog.products.upload_check import ImportFileChecker, ImportFileSummary
 from pxm_jobs.config import Settings
 
 HEADER = "name,sku,commodity_type"

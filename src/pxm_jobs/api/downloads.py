@@ -20,10 +20,9 @@ from sqlalchemy import Engine
 from pxm_jobs.api.common_schemas import Responses, error_responses
 from pxm_jobs.api.deps import EngineDep
 from pxm_jobs.api.errors import ApiError
-from pxm_jobs.catalog.product_export import FILES_META_KEY
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
-from pxm_jobs.queue.models import ERROR_FILE_META_KEY, Job, JobStatus, JobType
+from pxm_jobs.queue.models import ERROR_FILE_META_KEY, FILES_META_KEY, Job, JobStatus, JobType
 from pxm_jobs.store.blobs import get_blob, read_blob
 from pxm_jobs.store.engine import read_transaction
 from pxm_jobs.tenancy.errors import InvalidDownloadLink

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pxm_jobs.queue.models import JobErrorDetail
+from pxm_jobs.job_errors import JobErrorDetail
 
 
 class CatalogError(Exception):

@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from pxm_jobs.catalog.hierarchy_copy import CopyRequest, copy_hierarchy
-from pxm_jobs.catalog.hierarchy_errors import HierarchyNotFound
+from pxm_jobs.catalog.hierarchies.duplicate import CopyRequest, copy_hierarchy
+from pxm_jobs.catalog.hierarchies.errors import HierarchyNotFound
 from pxm_jobs.clock import utc_now
-from pxm_jobs.queue.models import JobErrorDetail
+from pxm_jobs.job_errors import JobErrorDetail
 from pxm_jobs.queue.runner import JobContext, JobFailed
 
 

@@ -8,15 +8,15 @@ from typing import Any
 from sqlalchemy import Connection
 
 from pxm_jobs.catalog.errors import CatalogError
-from pxm_jobs.catalog.product_export import (
-    FILES_META_KEY,
+from pxm_jobs.catalog.products.csv_export import (
     check_export_columns,
     export_products,
     rows_per_part,
 )
-from pxm_jobs.catalog.products import parse_product_filter
+from pxm_jobs.catalog.products.queries import parse_product_filter
 from pxm_jobs.clock import utc_now
-from pxm_jobs.queue.models import JobErrorDetail
+from pxm_jobs.job_errors import JobErrorDetail
+from pxm_jobs.queue.models import FILES_META_KEY
 from pxm_jobs.queue.runner import JobContext, JobFailed
 
 INVALID_REQUEST = "invalid_request"

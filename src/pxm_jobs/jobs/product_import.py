@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy import Connection
 
 from pxm_jobs.catalog.errors import ImportRejected
-from pxm_jobs.catalog.product_import import import_products
-from pxm_jobs.catalog.rejected_rows import write_rejected_rows
+from pxm_jobs.catalog.products.csv_import import import_products
+from pxm_jobs.catalog.products.rejected_rows import write_rejected_rows
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
+from pxm_jobs.job_errors import JobErrorDetail
 from pxm_jobs.queue.metrics import record_import
-from pxm_jobs.queue.models import ERROR_FILE_META_KEY, Job, JobErrorDetail
+from pxm_jobs.queue.models import ERROR_FILE_META_KEY, Job
 from pxm_jobs.queue.runner import FailureReport, JobContext, JobFailed
 from pxm_jobs.store.blobs import get_blob, read_blob
 

@@ -11,7 +11,8 @@ from sqlalchemy.exc import DBAPIError
 
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
-from pxm_jobs.queue.models import Job, JobErrorDetail
+from pxm_jobs.job_errors import JobErrorDetail
+from pxm_jobs.queue.models import Job
 from pxm_jobs.queue.progress import Progress, ProgressTracker
 from pxm_jobs.queue.runner import FailureReport, JobContext, JobFailed, RunnerRegistry
 from pxm_jobs.queue.transitions import LeaseLost, fail_job, record_progress

@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Row, String, literal_column
 
+from pxm_jobs.job_errors import JobErrorDetail
+
 
 class JobStatus(StrEnum):
     PENDING = "pending"  # queued, waiting for its turn in its store
@@ -89,17 +91,6 @@ class Job:
 
 
 _JOB_FIELDS = frozenset(field.name for field in fields(Job))
-
-
-@dataclass(frozen=True)
-class JobErrorDetail:
-    """One problem a job ran into; `row` is the 1-based CSV line (the header is line 1)."""
-
-    message: str
-    code: str | None = None
-    row: int | None = None
-    field: str | None = None
-    value: str | None = None
 
 
 @dataclass(frozen=True)

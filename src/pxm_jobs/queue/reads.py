@@ -9,7 +9,8 @@ from enum import Enum
 
 from sqlalchemy import ColumnElement, Connection, func, select, tuple_
 
-from pxm_jobs.queue.models import Job, JobError, JobErrorDetail, JobStatus
+from pxm_jobs.job_errors import JobErrorDetail
+from pxm_jobs.queue.models import Job, JobError, JobStatus
 from pxm_jobs.store.tables import job_errors, jobs, workers
 
 

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select, update
 
+from pxm_jobs.job_errors import JobErrorDetail
 from pxm_jobs.queue.lines import lock_line, refresh_line_head
-from pxm_jobs.queue.models import Job, JobErrorDetail, JobStatus
+from pxm_jobs.queue.models import Job, JobStatus
 from pxm_jobs.queue.status_watch import signal_status_change
 from pxm_jobs.queue.transitions import add_job_errors, holds_lease
 from pxm_jobs.store.tables import jobs

@@ -9,7 +9,8 @@ from typing import Any, Protocol
 from sqlalchemy import Connection
 
 from pxm_jobs.config import Settings
-from pxm_jobs.queue.models import Job, JobErrorDetail
+from pxm_jobs.job_errors import JobErrorDetail
+from pxm_jobs.queue.models import Job
 
 
 class ProgressReporter(Protocol):

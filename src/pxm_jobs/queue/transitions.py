@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, bindparam, insert, select, update
 from sqlalchemy.sql.dml import ReturningUpdate, Update
 
+from pxm_jobs.job_errors import JobErrorDetail
 from pxm_jobs.queue.idempotency import claim_idempotency_key
 from pxm_jobs.queue.lines import lock_line, refresh_line_head
-from pxm_jobs.queue.models import Job, JobErrorDetail, JobStatus
+from pxm_jobs.queue.models import Job, JobStatus
 from pxm_jobs.queue.status_watch import signal_status_change, status_notice
 from pxm_jobs.queue.wakeup import signal_new_work
 from pxm_jobs.store.prebuilt import statement_for

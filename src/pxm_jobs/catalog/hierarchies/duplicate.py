@@ -30,8 +30,8 @@ from sqlalchemy import (
     select,
 )
 
-from pxm_jobs.catalog.hierarchies import Hierarchy, create_hierarchy, lock_hierarchy
-from pxm_jobs.catalog.hierarchy_rules import check_fields
+from pxm_jobs.catalog.hierarchies.queries import Hierarchy, create_hierarchy, lock_hierarchy
+from pxm_jobs.catalog.hierarchies.rules import check_fields
 from pxm_jobs.store.tables import UUID_LENGTH, node_products, nodes
 
 # What a copy may set differently from its source; everything else is copied.

@@ -14,11 +14,11 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from pxm_jobs.catalog.csv_format import ERROR_COLUMN, read_csv_records
 from pxm_jobs.catalog.errors import CatalogError
-from pxm_jobs.catalog.product_export import CSV_CONTENT_TYPE, FLUSH_CHARS
-from pxm_jobs.catalog.product_import import FILE_PROBLEMS
-from pxm_jobs.queue.models import JobErrorDetail
+from pxm_jobs.catalog.products.csv_export import CSV_CONTENT_TYPE, FLUSH_CHARS
+from pxm_jobs.catalog.products.csv_format import ERROR_COLUMN, read_csv_records
+from pxm_jobs.catalog.products.csv_import import FILE_PROBLEMS
+from pxm_jobs.job_errors import JobErrorDetail
 from pxm_jobs.store.blobs import BlobInfo, write_blob
 
 REJECTED_ROWS_NAME = "rejected_rows.csv"

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from pxm_jobs.catalog.hierarchy_errors import InvalidCatalogField
+from pxm_jobs.catalog.hierarchies.errors import InvalidCatalogField
 from pxm_jobs.catalog.text_rules import unstorable_character
 
 # Names and slugs are indexed for sibling uniqueness; PostgreSQL caps an index entry at about

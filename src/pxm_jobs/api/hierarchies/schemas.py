@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import MISSING, BaseModel, Field
 
 from pxm_jobs.api.common_schemas import ListLinks, ListMeta, PublicModel, RelatedLinks
-from pxm_jobs.catalog.hierarchy_rules import SORT_ORDER_MAX, SORT_ORDER_MIN
+from pxm_jobs.catalog.hierarchies.rules import SORT_ORDER_MAX, SORT_ORDER_MIN
 
 
 class LocalizedText(BaseModel):

@@ -20,17 +20,16 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, Text, func, select, true, type_coerce
 
-from pxm_jobs.catalog.csv_format import (
+from pxm_jobs.catalog.errors import InvalidExportColumns
+from pxm_jobs.catalog.filters import FilterTerm
+from pxm_jobs.catalog.products.csv_format import (
     ATTRIBUTE_COLUMNS,
     ID_COLUMN,
     TEMPLATE_PREFIX,
     format_tags,
 )
-from pxm_jobs.catalog.errors import InvalidExportColumns
-from pxm_jobs.catalog.filters import FilterTerm
-from pxm_jobs.catalog.products import filter_conditions
+from pxm_jobs.catalog.products.queries import filter_conditions
 from pxm_jobs.config import Settings
-from pxm_jobs.queue.models import FILES_META_KEY as FILES_META_KEY
 from pxm_jobs.store.blobs import write_blob
 from pxm_jobs.store.tables import products
 

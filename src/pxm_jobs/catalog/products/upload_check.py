@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain
 
-from pxm_jobs.catalog.csv_format import ENCODING, allow_large_fields, parse_header
 from pxm_jobs.catalog.errors import (
     ImportFileEmpty,
     ImportFileNotUtf8,
@@ -22,6 +21,7 @@ from pxm_jobs.catalog.errors import (
     MalformedCsv,
     TooManyRows,
 )
+from pxm_jobs.catalog.products.csv_format import ENCODING, allow_large_fields, parse_header
 from pxm_jobs.config import MEGABYTE, Settings
 
 

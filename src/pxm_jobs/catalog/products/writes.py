@@ -15,21 +15,21 @@ from sqlalchemy import Connection, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from pxm_jobs.catalog.errors import ProductNotFound, ProductRejected
-from pxm_jobs.catalog.product_import import new_product_ids
-from pxm_jobs.catalog.product_rules import (
-    ALREADY_EXISTS,
-    UNIQUE_ATTRIBUTES,
-    ProductLimits,
-    check_product_attributes,
-)
-from pxm_jobs.catalog.products import (
+from pxm_jobs.catalog.products.csv_import import new_product_ids
+from pxm_jobs.catalog.products.queries import (
     Product,
     find_product_ids_by,
     get_product,
     insert_products,
     update_products,
 )
-from pxm_jobs.queue.models import JobErrorDetail
+from pxm_jobs.catalog.products.rules import (
+    ALREADY_EXISTS,
+    UNIQUE_ATTRIBUTES,
+    ProductLimits,
+    check_product_attributes,
+)
+from pxm_jobs.job_errors import JobErrorDetail
 from pxm_jobs.store.tables import products
 
 CONFLICT = "conflict"

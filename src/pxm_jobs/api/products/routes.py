@@ -24,18 +24,18 @@ from pxm_jobs.api.deps import (
 from pxm_jobs.api.downloads import DownloadLinksDep
 from pxm_jobs.api.errors import ApiError, not_found
 from pxm_jobs.api.ids import require_uuid
-from pxm_jobs.api.job_requests import (
+from pxm_jobs.api.jobs.queueing import (
     REPLAYED_HEADER,
     IdempotencyKeyDep,
     key_reused,
     keyed,
     queue_job,
 )
-from pxm_jobs.api.job_schemas import JobDocument
-from pxm_jobs.api.jobs import job_document
+from pxm_jobs.api.jobs.routes import job_document
+from pxm_jobs.api.jobs.schemas import JobDocument
 from pxm_jobs.api.pagination import PageDep, list_document
-from pxm_jobs.api.product_rendering import render_product
-from pxm_jobs.api.product_schemas import (
+from pxm_jobs.api.products.rendering import render_product
+from pxm_jobs.api.products.schemas import (
     ProductCreate,
     ProductDocument,
     ProductExport,
@@ -52,11 +52,11 @@ from pxm_jobs.catalog.errors import (
     ProductRejected,
 )
 from pxm_jobs.catalog.filters import FilterTerm
-from pxm_jobs.catalog.product_export import check_export_columns
-from pxm_jobs.catalog.product_rules import ProductLimits
-from pxm_jobs.catalog.product_writes import create_product, delete_product, update_product
-from pxm_jobs.catalog.products import get_product, list_products, parse_product_filter
-from pxm_jobs.catalog.upload_check import ImportFileChecker
+from pxm_jobs.catalog.products.csv_export import check_export_columns
+from pxm_jobs.catalog.products.queries import get_product, list_products, parse_product_filter
+from pxm_jobs.catalog.products.rules import ProductLimits
+from pxm_jobs.catalog.products.upload_check import ImportFileChecker
+from pxm_jobs.catalog.products.writes import create_product, delete_product, update_product
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.queue.idempotency import IdempotencyKeyReused, RequestReplayed

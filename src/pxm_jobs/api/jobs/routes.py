@@ -25,18 +25,18 @@ from pxm_jobs.api.downloads import (
 )
 from pxm_jobs.api.errors import ApiError, not_found
 from pxm_jobs.api.ids import require_uuid
-from pxm_jobs.api.job_filter import (
+from pxm_jobs.api.jobs.filter import (
     ErrorFilterQuery,
     JobFilterQuery,
     JobSortQuery,
     parse_error_filter,
     parse_job_filter,
 )
-from pxm_jobs.api.job_requests import IdempotencyKeyDep, keyed, queue_job, retry_of
-from pxm_jobs.api.job_schemas import JobDocument, JobErrorListDocument, JobListDocument
-from pxm_jobs.api.job_wait import StatusWatchDep, WaitQuery, read_wait, wait_for_status_change
+from pxm_jobs.api.jobs.queueing import IdempotencyKeyDep, keyed, queue_job, retry_of
+from pxm_jobs.api.jobs.rendering import render_job, render_job_error
+from pxm_jobs.api.jobs.schemas import JobDocument, JobErrorListDocument, JobListDocument
+from pxm_jobs.api.jobs.wait import StatusWatchDep, WaitQuery, read_wait, wait_for_status_change
 from pxm_jobs.api.pagination import PageDep, list_document
-from pxm_jobs.api.rendering import render_job, render_job_error
 from pxm_jobs.api.request_id import request_id_of
 from pxm_jobs.clock import utc_now
 from pxm_jobs.queue.models import Job, JobStatus, JobType

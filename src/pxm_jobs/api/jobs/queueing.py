@@ -17,8 +17,8 @@ from fastapi import Depends, Header, Response
 from sqlalchemy import Connection
 
 from pxm_jobs.api.errors import ApiError
-from pxm_jobs.catalog.hierarchies import get_hierarchy
-from pxm_jobs.catalog.hierarchy_copy import CopyRequest
+from pxm_jobs.catalog.hierarchies.duplicate import CopyRequest
+from pxm_jobs.catalog.hierarchies.queries import get_hierarchy
 from pxm_jobs.clock import format_timestamp
 from pxm_jobs.queue.idempotency import (
     MAX_KEY_LENGTH,

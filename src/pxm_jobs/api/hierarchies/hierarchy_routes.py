@@ -11,9 +11,9 @@ from sqlalchemy import Connection
 from pxm_jobs.api.common_schemas import error_responses
 from pxm_jobs.api.deps import ReadConnectionDep, StoreIdDep, WriteConnectionDep
 from pxm_jobs.api.errors import ApiError, not_found
-from pxm_jobs.api.hierarchy_errors import catalog_errors_as_http
-from pxm_jobs.api.hierarchy_rendering import render_hierarchy, render_node
-from pxm_jobs.api.hierarchy_schemas import (
+from pxm_jobs.api.hierarchies.errors import catalog_errors_as_http
+from pxm_jobs.api.hierarchies.rendering import render_hierarchy, render_node
+from pxm_jobs.api.hierarchies.schemas import (
     HierarchyCreate,
     HierarchyDocument,
     HierarchyDuplicate,
@@ -22,12 +22,14 @@ from pxm_jobs.api.hierarchy_schemas import (
     NodeListDocument,
 )
 from pxm_jobs.api.ids import require_uuid
-from pxm_jobs.api.job_requests import IdempotencyKeyDep, keyed, queue_job
-from pxm_jobs.api.job_schemas import JobDocument
-from pxm_jobs.api.jobs import job_document
+from pxm_jobs.api.jobs.queueing import IdempotencyKeyDep, keyed, queue_job
+from pxm_jobs.api.jobs.routes import job_document
+from pxm_jobs.api.jobs.schemas import JobDocument
 from pxm_jobs.api.pagination import PageDep, list_document
 from pxm_jobs.api.request_id import request_id_of
-from pxm_jobs.catalog.hierarchies import (
+from pxm_jobs.catalog.hierarchies.duplicate import CopyRequest, check_copy_changes
+from pxm_jobs.catalog.hierarchies.nodes import list_children
+from pxm_jobs.catalog.hierarchies.queries import (
     Hierarchy,
     create_hierarchy,
     delete_hierarchy,
@@ -35,8 +37,6 @@ from pxm_jobs.catalog.hierarchies import (
     list_hierarchies,
     update_hierarchy,
 )
-from pxm_jobs.catalog.hierarchy_copy import CopyRequest, check_copy_changes
-from pxm_jobs.catalog.nodes import list_children
 from pxm_jobs.clock import utc_now
 from pxm_jobs.queue.models import JobType
 from pxm_jobs.queue.transitions import NewJob

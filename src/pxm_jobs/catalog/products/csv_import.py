@@ -17,21 +17,15 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from pxm_jobs.catalog.csv_format import (
+from pxm_jobs.catalog.errors import CatalogError, ImportRejected
+from pxm_jobs.catalog.products.csv_format import (
     CsvLayout,
     allow_large_fields,
     parse_header,
     read_csv_records,
     split_tags,
 )
-from pxm_jobs.catalog.errors import CatalogError, ImportRejected
-from pxm_jobs.catalog.product_rules import (
-    ALREADY_EXISTS,
-    UNIQUE_ATTRIBUTES,
-    ProductLimits,
-    check_product_attributes,
-)
-from pxm_jobs.catalog.products import (
+from pxm_jobs.catalog.products.queries import (
     Product,
     find_product_ids_by,
     find_products_by,
@@ -39,9 +33,15 @@ from pxm_jobs.catalog.products import (
     store_has_products,
     update_products,
 )
+from pxm_jobs.catalog.products.rules import (
+    ALREADY_EXISTS,
+    UNIQUE_ATTRIBUTES,
+    ProductLimits,
+    check_product_attributes,
+)
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
-from pxm_jobs.queue.models import JobErrorDetail
+from pxm_jobs.job_errors import JobErrorDetail
 
 PROGRESS_EVERY_ROWS = 1000
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pxm_jobs.catalog.products import Product
+from pxm_jobs.catalog.products.queries import Product
 from pxm_jobs.clock import format_timestamp
 
 OPTIONAL_ATTRIBUTES = ("description", "sku", "upc_ean", "mpn", "external_ref", "main_image_id")

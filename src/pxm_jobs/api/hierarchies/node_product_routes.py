@@ -9,24 +9,24 @@ from sqlalchemy import Connection
 
 from pxm_jobs.api.common_schemas import error_responses
 from pxm_jobs.api.deps import ReadConnectionDep, StoreIdDep, WriteConnectionDep
-from pxm_jobs.api.hierarchy_errors import catalog_errors_as_http
-from pxm_jobs.api.hierarchy_rendering import render_node
-from pxm_jobs.api.hierarchy_schemas import (
+from pxm_jobs.api.hierarchies.errors import catalog_errors_as_http
+from pxm_jobs.api.hierarchies.node_routes import NODE_PATH, require_node_ids
+from pxm_jobs.api.hierarchies.rendering import render_node
+from pxm_jobs.api.hierarchies.schemas import (
     NodeDocument,
     ProductReferenceListDocument,
     ProductReferences,
 )
-from pxm_jobs.api.nodes import NODE_PATH, require_node_ids
 from pxm_jobs.api.pagination import PageDep, list_document
-from pxm_jobs.api.product_rendering import render_product
-from pxm_jobs.api.product_schemas import ProductListDocument
-from pxm_jobs.catalog.node_products import (
+from pxm_jobs.api.products.rendering import render_product
+from pxm_jobs.api.products.schemas import ProductListDocument
+from pxm_jobs.catalog.hierarchies.node_products import (
     link_products,
     list_node_products,
     list_product_ids,
     unlink_products,
 )
-from pxm_jobs.catalog.nodes import require_node
+from pxm_jobs.catalog.hierarchies.nodes import require_node
 
 router = APIRouter(tags=["nodes"])
 

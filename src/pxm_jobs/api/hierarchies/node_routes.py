@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request, Response
 from pxm_jobs.api.common_schemas import error_responses
 from pxm_jobs.api.deps import ReadConnectionDep, StoreIdDep, WriteConnectionDep
 from pxm_jobs.api.errors import not_found
-from pxm_jobs.api.hierarchies import find_hierarchy, refuse_other_id
-from pxm_jobs.api.hierarchy_errors import catalog_errors_as_http
-from pxm_jobs.api.hierarchy_rendering import render_node
-from pxm_jobs.api.hierarchy_schemas import (
+from pxm_jobs.api.hierarchies.errors import catalog_errors_as_http
+from pxm_jobs.api.hierarchies.hierarchy_routes import find_hierarchy, refuse_other_id
+from pxm_jobs.api.hierarchies.rendering import render_node
+from pxm_jobs.api.hierarchies.schemas import (
     NodeCreate,
     NodeDocument,
     NodeListDocument,
@@ -21,7 +21,7 @@ from pxm_jobs.api.hierarchy_schemas import (
 )
 from pxm_jobs.api.ids import require_uuid
 from pxm_jobs.api.pagination import PageDep, list_document
-from pxm_jobs.catalog.nodes import (
+from pxm_jobs.catalog.hierarchies.nodes import (
     PARENT,
     create_node,
     delete_node,

@@ -16,7 +16,7 @@ from typing import Any
 
 from pxm_jobs.catalog.text_rules import unstorable_character
 from pxm_jobs.config import Settings
-from pxm_jobs.queue.models import JobErrorDetail
+from pxm_jobs.job_errors import JobErrorDetail
 
 # Problem codes: stable, for clients to branch on.
 REQUIRED = "required"

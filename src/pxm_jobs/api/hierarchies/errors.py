@@ -8,7 +8,7 @@ from typing import Any
 
 from pxm_jobs.api.errors import ApiError, not_found
 from pxm_jobs.catalog.errors import CatalogError
-from pxm_jobs.catalog.hierarchy_errors import (
+from pxm_jobs.catalog.hierarchies.errors import (
     HierarchyNotFound,
     InvalidCatalogField,
     NodeCycle,

@@ -16,15 +16,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 
-from pxm_jobs.catalog.hierarchies import lock_hierarchy, storable
-from pxm_jobs.catalog.hierarchy_errors import (
+from pxm_jobs.catalog.hierarchies.errors import (
     NodeCycle,
     NodeNotFound,
     ParentNotFound,
     SiblingConflict,
 )
-from pxm_jobs.catalog.hierarchy_rules import NODE_FIELDS, check_fields, check_name
-from pxm_jobs.catalog.node_cascade import cut_deep_levels
+from pxm_jobs.catalog.hierarchies.node_cascade import cut_deep_levels
+from pxm_jobs.catalog.hierarchies.queries import lock_hierarchy, storable
+from pxm_jobs.catalog.hierarchies.rules import NODE_FIELDS, check_fields, check_name
 from pxm_jobs.catalog.text_rules import is_storable
 from pxm_jobs.store.tables import nodes
 

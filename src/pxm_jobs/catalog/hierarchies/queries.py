@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, null, select, update
 from sqlalchemy.engine import RowMapping
 
-from pxm_jobs.catalog.hierarchy_errors import HierarchyNotFound
-from pxm_jobs.catalog.hierarchy_rules import HIERARCHY_FIELDS, check_fields, check_name
-from pxm_jobs.catalog.node_cascade import cut_deep_levels
+from pxm_jobs.catalog.hierarchies.errors import HierarchyNotFound
+from pxm_jobs.catalog.hierarchies.node_cascade import cut_deep_levels
+from pxm_jobs.catalog.hierarchies.rules import HIERARCHY_FIELDS, check_fields, check_name
 from pxm_jobs.store.tables import hierarchies, nodes
 
 

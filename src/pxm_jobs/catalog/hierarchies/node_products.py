@@ -6,10 +6,10 @@ from collections.abc import Iterator, Sequence
 
 from sqlalchemy import Connection, delete, func, insert, select
 
-from pxm_jobs.catalog.hierarchies import lock_hierarchy
-from pxm_jobs.catalog.hierarchy_errors import UnknownProducts
-from pxm_jobs.catalog.nodes import require_node
-from pxm_jobs.catalog.products import Product
+from pxm_jobs.catalog.hierarchies.errors import UnknownProducts
+from pxm_jobs.catalog.hierarchies.nodes import require_node
+from pxm_jobs.catalog.hierarchies.queries import lock_hierarchy
+from pxm_jobs.catalog.products.queries import Product
 from pxm_jobs.catalog.text_rules import is_storable
 from pxm_jobs.store.tables import node_products, products
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pxm_jobs.catalog.hierarchies import Hierarchy
-from pxm_jobs.catalog.nodes import Node
+from pxm_jobs.catalog.hierarchies.nodes import Node
+from pxm_jobs.catalog.hierarchies.queries import Hierarchy
 from pxm_jobs.clock import format_timestamp
 
 HIERARCHIES_PATH = "/pcm/hierarchies"

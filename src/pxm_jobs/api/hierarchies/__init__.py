@@ -1,0 +1,1 @@
+"""The Hierarchies API: hierarchies, their nodes and the products linked to nodes."""

@@ -1,0 +1,1 @@
+"""The Jobs API: routes, schemas, filters, long-polls and the rendering of jobs."""

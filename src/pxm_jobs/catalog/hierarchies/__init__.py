@@ -1,0 +1,1 @@
+"""Hierarchies and their trees of nodes: rules, queries, product links and copies."""

@@ -1,0 +1,1 @@
+"""Products: rules, queries, writes, and the CSV files they are imported from and exported to."""
