@@ -118,7 +118,7 @@ def test_the_example_file_creates_its_products(
         "tablet-ext-0",
     )
     assert first.description == 'A blue item, number 0, the "blue" edition'
-    assert (first.commodity_type, first.status) == ("physical", "draft")
+    assert (first.commodity_type, first.status) == ("physical", "live")
     assert (first.mpn, first.upc_ean) == ("MPN-0000000", "400000000000")
     assert first.created_at == first.updated_at
     assert first.store_id == store_id
