@@ -18,10 +18,9 @@ from sqlalchemy import Engine, insert, select, text, update
 
 from benchmarks.harness import DATABASES, describe_latencies, fresh_engine
 from pxm_jobs.clock import utc_now
-from pxm_jobs.queue.claims import claim_next_job
+from pxm_jobs.queue.lifecycle import claim_job, finish_job
 from pxm_jobs.queue.models import JobStatus
-from pxm_jobs.queue.transitions import finish_job
-from pxm_jobs.store.engine import write_transaction
+from pxm_jobs.store.engine import one_statement, write_transaction
 from pxm_jobs.store.tables import job_lines, jobs, stores
 
 INSERT_BATCH = 20_000
@@ -79,12 +78,12 @@ def measure_claims(engine: Engine, claims: int) -> list[float]:
     samples: list[float] = []
     for _ in range(claims):
         began = time.perf_counter()
-        with write_transaction(engine) as connection:
-            job = claim_next_job(connection, worker_id="bench", now=utc_now(), lease_seconds=30)
+        with one_statement(engine) as connection:
+            job = claim_job(connection, "bench", utc_now())
         samples.append((time.perf_counter() - began) * 1000)
         assert job is not None
         with write_transaction(engine) as connection:
-            finish_job(connection, job, {}, utc_now())
+            finish_job(connection, job, {}, None, utc_now())
     return samples
 
 

@@ -33,9 +33,9 @@ from pxm_jobs.catalog.products.queries import PRODUCT_COLUMNS, insert_products
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import RUNNERS
+from pxm_jobs.queue.lifecycle import NewJob, enqueue_job
 from pxm_jobs.queue.models import JobStatus, JobType
 from pxm_jobs.queue.reads import get_job
-from pxm_jobs.queue.transitions import NewJob, enqueue_job
 from pxm_jobs.queue.worker import Worker
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import blob_chunks, blobs, stores

@@ -28,9 +28,9 @@ from pxm_jobs.catalog.hierarchies.duplicate import CopyRequest
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import RUNNERS
+from pxm_jobs.queue.lifecycle import NewJob, enqueue_job
 from pxm_jobs.queue.models import JobStatus, JobType
 from pxm_jobs.queue.reads import get_job
-from pxm_jobs.queue.transitions import NewJob, enqueue_job
 from pxm_jobs.queue.worker import Worker
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import hierarchies, node_products, nodes, products, stores

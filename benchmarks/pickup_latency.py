@@ -22,8 +22,8 @@ from sqlalchemy import Connection, Engine, text
 from benchmarks.harness import DATABASES, fresh_engine, percentile
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
+from pxm_jobs.queue.lifecycle import NewJob, enqueue_job
 from pxm_jobs.queue.runner import JobContext
-from pxm_jobs.queue.transitions import NewJob, enqueue_job
 from pxm_jobs.queue.worker import Worker
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from tests.factories import make_stores

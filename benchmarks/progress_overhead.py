@@ -21,10 +21,9 @@ from benchmarks.import_speed import generate_csv
 from pxm_jobs.catalog.products.csv_import import import_products
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
-from pxm_jobs.queue.claims import claim_next_job
+from pxm_jobs.queue.lifecycle import NewJob, claim_job, enqueue_job, record_progress
 from pxm_jobs.queue.models import Job
 from pxm_jobs.queue.progress import ProgressTracker
-from pxm_jobs.queue.transitions import NewJob, enqueue_job, record_progress
 from pxm_jobs.store.engine import write_transaction
 from tests.factories import make_stores
 
@@ -34,7 +33,8 @@ Reporter = Callable[[int, int | None], None]
 def started_job(engine: Engine, store_id: str) -> Job:
     with write_transaction(engine) as connection:
         enqueue_job(connection, NewJob(store_id, "product-import", {}, {}), utc_now())
-        job = claim_next_job(connection, worker_id="bench", now=utc_now(), lease_seconds=600)
+    with write_transaction(engine) as connection:
+        job = claim_job(connection, "bench", utc_now())
     assert job is not None
     return job
 
@@ -43,9 +43,9 @@ def tracker_for(engine: Engine, job: Job) -> Reporter:
     if engine.dialect.name != "postgresql":
         return ProgressTracker(job.id, None)
 
-    def publish(processed: int, total: int | None) -> None:
+    def publish(progress: tuple[int, int | None]) -> None:
         with write_transaction(engine) as connection:
-            record_progress(connection, job, processed, total)
+            record_progress(connection, job, progress)
 
     return ProgressTracker(job.id, publish)
 

@@ -48,7 +48,7 @@ from benchmarks.noop_worker import (
     read_run_log,
 )
 from pxm_jobs.clock import utc_now
-from pxm_jobs.queue.transitions import NewJob, enqueue_job
+from pxm_jobs.queue.lifecycle import NewJob, enqueue_job
 from pxm_jobs.store.engine import write_transaction
 from tests.databases import POSTGRES_ADMIN_URL, postgres_database_url
 from tests.factories import make_stores

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, insert
 
 from pxm_jobs.clock import utc_now
+from pxm_jobs.queue.lifecycle import NewJob, enqueue_job
 from pxm_jobs.queue.models import Job
-from pxm_jobs.queue.transitions import NewJob, enqueue_job
 from pxm_jobs.store.engine import write_transaction
 from pxm_jobs.store.tables import stores
 

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
 
     token_lifetime_seconds: int = Field(default=3600, gt=0)
 
+    # A worker silent this long (no heartbeat) loses its jobs to the others.
     job_lease_seconds: float = Field(default=30.0, gt=0)
     job_max_attempts: int = Field(default=3, ge=1)
     worker_poll_seconds: float = Field(default=1.0, gt=0, le=1.0)
@@ -35,9 +36,6 @@ class Settings(BaseSettings):
     # Job threads per worker process; unset means 1 on SQLite (one writer at a time anyway)
     # and 4 on PostgreSQL.
     worker_concurrency: int | None = Field(default=None, ge=1)
-    # Most jobs one job thread runs in one transaction, while jobs prove quick (a few ms each);
-    # 1 runs every job in a transaction of its own.
-    worker_batch_size: int = Field(default=16, ge=1)
 
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)

@@ -68,7 +68,11 @@ def test_workers_survive_a_database_restart(postgres_engine: Engine, postgres_ur
         )
     workers = [start_worker(postgres_url) for _ in range(2)]
     try:
-        time.sleep(1.5)
+        # Restart once the workers are under way, whatever time they took to start.
+        deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
+        while count_unfinished(engine) == STORES * JOBS_PER_STORE:
+            assert time.monotonic() < deadline, "the workers never started a job"
+            time.sleep(0.05)
         assert count_unfinished(engine) > 0, "the restart must land while jobs remain"
         restart_postgres()
         deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS

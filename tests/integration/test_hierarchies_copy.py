@@ -16,10 +16,10 @@ from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import RUNNERS
 from pxm_jobs.jobs.hierarchy_duplicate import run_hierarchy_duplicate
+from pxm_jobs.queue.lifecycle import NewJob, enqueue_job
 from pxm_jobs.queue.models import Job, JobStatus, JobType
 from pxm_jobs.queue.reads import get_job, list_job_errors
 from pxm_jobs.queue.runner import JobContext, RunnerRegistry
-from pxm_jobs.queue.transitions import NewJob, enqueue_job
 from pxm_jobs.queue.worker import Worker
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import hierarchies, node_products, nodes

@@ -12,8 +12,8 @@ from sqlalchemy import Engine, func, select, update
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.queue.idempotency import RequestReplayed, fingerprint_request
+from pxm_jobs.queue.lifecycle import NewJob, enqueue_job
 from pxm_jobs.queue.models import Job
-from pxm_jobs.queue.transitions import NewJob, enqueue_job
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import blobs, jobs
 from tests.factories import make_stores

@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 from pxm_jobs.api.jobs.wait import WAIT_RECHECK_SECONDS
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
+from pxm_jobs.queue.lifecycle import cancel_job
 from pxm_jobs.queue.status_watch import waiting_on
-from pxm_jobs.queue.transitions import cancel_job
 from pxm_jobs.store.engine import write_transaction
 from tests.job_api import only_error, run_jobs, show_job
 from tests.store_client import StoreClient, store_client

@@ -89,16 +89,10 @@ def test_worker_timings_and_import_rows_are_recorded(
 def test_recovered_jobs_are_counted(api: StoreClient, engine: Engine, settings: Settings) -> None:
     before = scrape(api.http)
     api.http.post("/pcm/products/export")
+    # A worker that claims and is never heard from: no heartbeat row at all.
     lost = Worker(engine, settings, RUNNERS)
-    claimed = lost.claim()
-    assert claimed is not None
-    with write_transaction(engine) as connection:
-        connection.execute(
-            update(jobs)
-            .where(jobs.c.id == claimed.id)
-            .values(lease_expires_at=utc_now() - timedelta(seconds=1))
-        )
-    assert Worker(engine, settings, RUNNERS).housekeeper.recover_expired() == 1
+    assert lost.claim() is not None
+    assert Worker(engine, settings, RUNNERS).housekeeper.recover_abandoned() == 1
     after = scrape(api.http)
     requeued = value(after, "pxm_jobs_recovered_total", outcome="pending")
     assert requeued - value(before, "pxm_jobs_recovered_total", outcome="pending") == 1

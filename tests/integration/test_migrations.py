@@ -13,6 +13,8 @@ from sqlalchemy import Engine, inspect, text
 from pxm_jobs.store.engine import write_transaction
 from pxm_jobs.store.migrate import alembic_config, upgrade_database
 from pxm_jobs.store.tables import metadata
+from tests.factories import make_stores, queue_jobs
+from tests.queue_steps import claim
 
 
 def test_upgrade_head_matches_the_models(engine: Engine) -> None:
@@ -35,15 +37,29 @@ def test_the_one_started_job_rule_is_a_unique_partial_index(engine: Engine) -> N
     assert rule["unique"] and rule["column_names"] == ["store_id"]
 
 
-def test_the_latest_migration_steps_down_and_up_again(engine: Engine) -> None:
+def test_the_plain_worker_migration_steps_down_and_up_again_with_jobs_in_flight(
+    engine: Engine,
+) -> None:
     on_postgresql = engine.dialect.name == "postgresql"
-    _migrate(engine, command.downgrade, "0004")
-    assert _revision(engine) == "0004"
-    assert _queue_functions(engine) == ({"pxm_jobs_round"} if on_postgresql else set())
-    _migrate(engine, command.upgrade, "head")
-    assert _revision(engine) == "0005"
+    [store] = make_stores(engine, 1)
+    running, waiting = queue_jobs(engine, store, 2)
+    assert claim(engine) is not None
+    _migrate(engine, command.downgrade, "0005")
     chained = {"pxm_jobs_round", "pxm_jobs_chain_step", "pxm_jobs_record_successes"}
     assert _queue_functions(engine) == (chained if on_postgresql else set())
+    assert _line_head(engine, store) == waiting.seq, "0005's lines point at the earliest pending"
+    _migrate(engine, command.upgrade, "head")
+    assert _queue_functions(engine) == set()
+    assert _line_head(engine, store) == running.seq, "lines point at the started job"
+    assert claim(engine, "w2") is None, "the store is still busy with its started job"
+
+
+def _line_head(engine: Engine, store_id: str) -> int | None:
+    with engine.connect() as connection:
+        head: int | None = connection.execute(
+            text("SELECT head_seq FROM job_lines WHERE store_id = :store"), {"store": store_id}
+        ).scalar_one()
+    return head
 
 
 def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:

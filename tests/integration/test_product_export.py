@@ -326,7 +326,6 @@ def make_job(store_id: str, job_input: dict[str, Any]) -> Job:
         progress_processed=None,
         progress_total=None,
         worker_id="w",
-        lease_expires_at=None,
         attempts=1,
     )
 

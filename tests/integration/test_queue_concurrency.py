@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, select
 
 from pxm_jobs.clock import utc_now
-from pxm_jobs.queue.claims import claim_next_job
+from pxm_jobs.queue.lifecycle import CancelOutcome, cancel_job
 from pxm_jobs.queue.models import Job, JobStatus
-from pxm_jobs.queue.transitions import CancelOutcome, cancel_job, finish_job
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import jobs
 from tests.factories import make_stores, queue_jobs
+from tests.queue_steps import claim, finish
 
 THREADS = 6
 STORES = 4
@@ -44,10 +44,7 @@ def test_threads_never_overlap_a_store_and_keep_creation_order(engine: Engine) -
         start_together.wait()
         try:
             while True:
-                with write_transaction(engine) as connection:
-                    job = claim_next_job(
-                        connection, worker_id=worker_id, now=utc_now(), lease_seconds=30
-                    )
+                job = claim(engine, worker_id)
                 if job is None:
                     with read_transaction(engine) as connection:
                         left = connection.execute(
@@ -59,8 +56,7 @@ def test_threads_never_overlap_a_store_and_keep_creation_order(engine: Engine) -
                 began = time.monotonic()
                 time.sleep(random.uniform(0, 0.002))
                 ended = time.monotonic()
-                with write_transaction(engine) as connection:
-                    finish_job(connection, job, {}, utc_now())
+                finish(engine, job)
                 with runs_lock:
                     runs.append(Run(job, began, ended))
         except BaseException as error:
@@ -117,10 +113,7 @@ def test_claims_racing_on_few_stores_never_collide(engine: Engine) -> None:
         idle_rounds = 0
         while idle_rounds < 50:
             try:
-                with write_transaction(engine) as connection:
-                    job = claim_next_job(
-                        connection, worker_id=worker_id, now=utc_now(), lease_seconds=30
-                    )
+                job = claim(engine, worker_id)
             except Exception as error:
                 collisions.append(error)
                 continue
@@ -129,8 +122,7 @@ def test_claims_racing_on_few_stores_never_collide(engine: Engine) -> None:
                 time.sleep(0.002)
                 continue
             idle_rounds = 0
-            with write_transaction(engine) as connection:
-                finish_job(connection, job, {}, utc_now())
+            finish(engine, job)
             finished.append(job.id)
 
     threads = [threading.Thread(target=claim_and_finish, args=(f"w{n}",)) for n in range(8)]

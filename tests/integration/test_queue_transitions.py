@@ -1,4 +1,4 @@
-"""The queue's invariants, statement by statement, on both databases."""
+"""The queue's moves and invariants, one statement at a time, on both databases."""
 
 from __future__ import annotations
 
@@ -9,40 +9,47 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pxm_jobs.clock import utc_now
-from pxm_jobs.queue.claims import claim_next_job
-from pxm_jobs.queue.models import Job, JobStatus
-from pxm_jobs.queue.reads import count_jobs_ahead, get_job, list_job_errors
-from pxm_jobs.queue.recovery import find_expired_jobs, recover_expired_job
-from pxm_jobs.queue.transitions import (
+from pxm_jobs.queue.lifecycle import (
     CancelOutcome,
     LeaseLost,
     cancel_job,
-    extend_lease,
     fail_job,
     finish_job,
+    recover_abandoned_job,
+    requeue_job,
 )
+from pxm_jobs.queue.models import Job, JobStatus
+from pxm_jobs.queue.reads import count_jobs_ahead, list_job_errors
+from pxm_jobs.queue.workers import find_abandoned_jobs, register_worker, touch_worker
 from pxm_jobs.store.engine import read_transaction, write_transaction
-from pxm_jobs.store.tables import jobs
+from pxm_jobs.store.tables import job_lines, jobs, workers
 from tests.factories import make_stores, queue_jobs
+from tests.queue_steps import cancel, claim, finish, reread
 
 LEASE_SECONDS = 30.0
 
 
-def claim(engine: Engine, worker_id: str = "w1", now_offset: float = 0.0) -> Job | None:
+def abandoned(engine: Engine) -> list[str]:
+    with read_transaction(engine) as connection:
+        return [job.id for job in find_abandoned_jobs(connection, utc_now(), LEASE_SECONDS)]
+
+
+def silence(engine: Engine, worker_id: str) -> None:
+    """As if the worker had not been heard from for longer than the lease."""
     with write_transaction(engine) as connection:
-        return claim_next_job(
-            connection,
-            worker_id=worker_id,
-            now=utc_now() + timedelta(seconds=now_offset),
-            lease_seconds=LEASE_SECONDS,
+        connection.execute(
+            update(workers)
+            .where(workers.c.id == worker_id)
+            .values(last_seen_at=utc_now() - timedelta(seconds=LEASE_SECONDS + 5))
         )
 
 
-def status_of(engine: Engine, job: Job) -> JobStatus:
+def line_head(engine: Engine, store_id: str) -> int | None:
     with read_transaction(engine) as connection:
-        found = get_job(connection, job.store_id, job.id)
-    assert found is not None
-    return found.status
+        head: int | None = connection.execute(
+            select(job_lines.c.head_seq).where(job_lines.c.store_id == store_id)
+        ).scalar_one()
+    return head
 
 
 def test_a_store_runs_its_jobs_one_at_a_time_in_creation_order(engine: Engine) -> None:
@@ -52,13 +59,27 @@ def test_a_store_runs_its_jobs_one_at_a_time_in_creation_order(engine: Engine) -
     assert first is not None and first.id == queued[0].id
     assert first.status is JobStatus.STARTED and first.attempts == 1
     assert claim(engine, "w2") is None, "a second job of the same store must not start"
-    with write_transaction(engine) as connection:
-        finish_job(connection, first, {}, utc_now())
+    done = finish(engine, first)
     second = claim(engine, "w2")
     assert second is not None and second.id == queued[1].id
+    assert second.started_at is not None and done.completed_at is not None
+    assert second.started_at >= done.completed_at, "the next start is recorded after the end"
 
 
-def test_stores_run_in_parallel_and_the_oldest_head_goes_first(engine: Engine) -> None:
+def test_a_line_points_at_its_started_job_and_then_at_the_next(engine: Engine) -> None:
+    [store] = make_stores(engine, 1)
+    first, second = queue_jobs(engine, store, 2)
+    assert line_head(engine, store) == first.seq
+    started = claim(engine)
+    assert started is not None
+    assert line_head(engine, store) == first.seq, "a claim leaves the line as it is"
+    finish(engine, started)
+    assert line_head(engine, store) == second.seq
+    finish(engine, claim(engine) or pytest.fail("the second job was not claimed"))
+    assert line_head(engine, store) is None
+
+
+def test_stores_run_in_parallel_and_the_oldest_front_goes_first(engine: Engine) -> None:
     older, newer = make_stores(engine, 2)
     start = utc_now()
     [newer_job] = queue_jobs(engine, newer, 1, start=start + timedelta(seconds=1))
@@ -79,21 +100,16 @@ def test_a_claim_takes_the_earliest_created_job_even_when_it_arrived_later(engin
     assert late_arrival.seq < early_created.seq
 
 
-def test_a_claim_follows_a_line_left_pointing_at_a_job_no_longer_pending(
-    engine: Engine,
-) -> None:
-    # A round that ran a store's next job chained re-points the line when it commits; if a
-    # cancel or an enqueue held the line just then, the line still names that job.
+def test_an_earlier_job_queued_while_one_runs_waits_for_it(engine: Engine) -> None:
     [store] = make_stores(engine, 1)
-    ran_chained, waiting = queue_jobs(engine, store, 2)
-    with write_transaction(engine) as connection:
-        connection.execute(
-            update(jobs).where(jobs.c.id == ran_chained.id).values(status=JobStatus.SUCCESS)
-        )
-
-    claimed = claim(engine)
-
-    assert claimed is not None and claimed.id == waiting.id, "in the same claim, not a later one"
+    start = utc_now()
+    [running] = queue_jobs(engine, store, 1, start=start + timedelta(seconds=5))
+    assert claim(engine) is not None
+    [earlier] = queue_jobs(engine, store, 1, start=start)
+    assert claim(engine, "w2") is None, "the store is busy, whatever the new job's time"
+    finish(engine, reread(engine, running))
+    claimed = claim(engine, "w2")
+    assert claimed is not None and claimed.id == earlier.id
 
 
 def test_the_database_refuses_a_second_started_job_in_a_store(engine: Engine) -> None:
@@ -104,17 +120,18 @@ def test_the_database_refuses_a_second_started_job_in_a_store(engine: Engine) ->
         connection.execute(
             update(jobs).where(jobs.c.seq == second.seq).values(status=JobStatus.STARTED)
         )
-    assert status_of(engine, second) is JobStatus.PENDING
+    assert reread(engine, second).status is JobStatus.PENDING
 
 
 def test_cancel_takes_a_pending_job_out_of_the_line(engine: Engine) -> None:
     [store] = make_stores(engine, 1)
     first, second, third = queue_jobs(engine, store, 3)
-    with write_transaction(engine) as connection:
-        result = cancel_job(connection, store, first.id, utc_now())
+    result = cancel(engine, first)
+    with read_transaction(engine) as connection:
         assert count_jobs_ahead(connection, third) == 1
     assert result.outcome is CancelOutcome.CANCELLED
     assert result.job is not None and result.job.completed_at is not None
+    assert line_head(engine, store) == second.seq
     claimed = claim(engine)
     assert claimed is not None and claimed.id == second.id
 
@@ -122,13 +139,11 @@ def test_cancel_takes_a_pending_job_out_of_the_line(engine: Engine) -> None:
 def test_cancel_is_idempotent_and_refused_once_started(engine: Engine) -> None:
     [store] = make_stores(engine, 1)
     first, second = queue_jobs(engine, store, 2)
-    with write_transaction(engine) as connection:
-        cancel_job(connection, store, second.id, utc_now())
-        again = cancel_job(connection, store, second.id, utc_now())
-    assert again.outcome is CancelOutcome.ALREADY_CANCELLED
+    cancel(engine, second)
+    assert cancel(engine, second).outcome is CancelOutcome.ALREADY_CANCELLED
     assert claim(engine) is not None
+    late = cancel(engine, first)
     with write_transaction(engine) as connection:
-        late = cancel_job(connection, store, first.id, utc_now())
         missing = cancel_job(connection, store, "00000000-0000-0000-0000-000000000000", utc_now())
     assert late.outcome is CancelOutcome.TOO_LATE
     assert late.job is not None and late.job.status is JobStatus.STARTED
@@ -141,7 +156,7 @@ def test_a_store_cannot_cancel_another_stores_job(engine: Engine) -> None:
     with write_transaction(engine) as connection:
         result = cancel_job(connection, mine, their_job.id, utc_now())
     assert result.outcome is CancelOutcome.NOT_FOUND
-    assert status_of(engine, their_job) is JobStatus.PENDING
+    assert reread(engine, their_job).status is JobStatus.PENDING
 
 
 def test_terminal_states_never_change(engine: Engine) -> None:
@@ -150,36 +165,38 @@ def test_terminal_states_never_change(engine: Engine) -> None:
     started = claim(engine)
     assert started is not None
     with write_transaction(engine) as connection:
-        done = finish_job(connection, started, {"rows": 1}, utc_now())
+        done = finish_job(connection, started, {"rows": 1}, (1, 1), utc_now())
     assert done.status is JobStatus.SUCCESS and done.meta == {"rows": 1}
+    assert (done.progress_processed, done.progress_total) == (1, 1)
     with write_transaction(engine) as connection:
-        assert fail_job(connection, started, [], {}, utc_now()) is None
+        assert fail_job(connection, started, [], {}, None, utc_now()) is None
         assert cancel_job(connection, store, job.id, utc_now()).outcome is CancelOutcome.TOO_LATE
-        assert not extend_lease(connection, started, utc_now(), LEASE_SECONDS)
-    with pytest.raises(LeaseLost), write_transaction(engine) as connection:
-        finish_job(connection, started, {}, utc_now())
-    assert status_of(engine, job) is JobStatus.SUCCESS
+        assert not requeue_job(connection, started, utc_now(), handed_back=True)
+    with pytest.raises(LeaseLost):
+        finish(engine, started)
+    assert reread(engine, job).status is JobStatus.SUCCESS
 
 
-def test_an_expired_lease_puts_the_job_back_at_the_head_then_fails_it(engine: Engine) -> None:
+def test_a_silent_workers_job_goes_back_to_the_front_then_fails(engine: Engine) -> None:
     [store] = make_stores(engine, 1)
     job, later = queue_jobs(engine, store, 2)
     max_attempts = 3
     for attempt in range(1, max_attempts + 1):
-        started = claim(engine, f"worker-{attempt}")
+        worker_id = f"worker-{attempt}"
+        register_worker(engine, worker_id)
+        started = claim(engine, worker_id)
         assert started is not None and started.id == job.id, "the job keeps its place"
         assert started.attempts == attempt
-        expired_at = utc_now() + timedelta(seconds=LEASE_SECONDS + 1)
-        with read_transaction(engine) as connection:
-            assert [found.id for found in find_expired_jobs(connection, expired_at)] == [job.id]
+        assert abandoned(engine) == [], "a worker heard from keeps its job"
+        silence(engine, worker_id)
+        assert abandoned(engine) == [job.id]
         with write_transaction(engine) as connection:
-            outcome = recover_expired_job(connection, started, expired_at, max_attempts)
+            outcome = recover_abandoned_job(connection, started, utc_now(), max_attempts)
         expected = JobStatus.PENDING if attempt < max_attempts else JobStatus.FAILED
         assert outcome is expected
-    assert status_of(engine, job) is JobStatus.FAILED
+    final = reread(engine, job)
+    assert final.status is JobStatus.FAILED
     with read_transaction(engine) as connection:
-        final = get_job(connection, store, job.id)
-        assert final is not None
         errors, total = list_job_errors(connection, final, limit=10, offset=0)
     assert total == 1 and errors[0].detail.code == "worker_lost"
     assert "stopped responding 3 times" in errors[0].detail.message
@@ -187,40 +204,57 @@ def test_an_expired_lease_puts_the_job_back_at_the_head_then_fails_it(engine: En
     assert after is not None and after.id == later.id
 
 
-def test_a_worker_that_lost_its_lease_cannot_finish_the_job(engine: Engine) -> None:
+def test_a_worker_without_a_row_is_taken_for_gone(engine: Engine) -> None:
+    [store] = make_stores(engine, 1)
+    [job] = queue_jobs(engine, store, 1)
+    assert claim(engine, "never-signed-on") is not None
+    assert abandoned(engine) == [job.id]
+
+
+def test_a_heartbeat_keeps_the_jobs_of_its_worker(engine: Engine) -> None:
+    [store] = make_stores(engine, 1)
+    queue_jobs(engine, store, 1)
+    register_worker(engine, "w1")
+    assert claim(engine, "w1") is not None
+    silence(engine, "w1")
+    assert touch_worker(engine, "w1"), "the worker beats just in time"
+    assert abandoned(engine) == []
+
+
+def test_a_worker_whose_job_was_taken_back_cannot_end_it(engine: Engine) -> None:
     [store] = make_stores(engine, 1)
     [job] = queue_jobs(engine, store, 1)
     paused = claim(engine, "paused-worker")
     assert paused is not None
-    expired_at = utc_now() + timedelta(seconds=LEASE_SECONDS + 1)
     with write_transaction(engine) as connection:
-        recover_expired_job(connection, paused, expired_at, max_attempts=3)
+        assert recover_abandoned_job(connection, paused, utc_now(), max_attempts=3)
     rerun = claim(engine, "second-worker")
     assert rerun is not None and rerun.id == job.id and rerun.attempts == 2
     # The paused worker wakes up: every move it tries is refused.
     with write_transaction(engine) as connection:
-        assert not extend_lease(connection, paused, utc_now(), LEASE_SECONDS)
-        assert fail_job(connection, paused, [], {}, utc_now()) is None
-    with pytest.raises(LeaseLost), write_transaction(engine) as connection:
-        finish_job(connection, paused, {"by": "paused"}, utc_now())
-    with write_transaction(engine) as connection:
-        done = finish_job(connection, rerun, {"by": "second"}, utc_now())
-    assert done.meta == {"by": "second"}
+        assert fail_job(connection, paused, [], {}, None, utc_now()) is None
+        assert not requeue_job(connection, paused, utc_now(), handed_back=True)
+    with pytest.raises(LeaseLost):
+        finish(engine, paused, {"by": "paused"})
+    assert finish(engine, rerun, {"by": "second"}).meta == {"by": "second"}
 
 
-def test_recovery_leaves_a_renewed_lease_alone(engine: Engine) -> None:
+def test_a_job_handed_back_keeps_its_place_and_its_attempts(engine: Engine) -> None:
     [store] = make_stores(engine, 1)
-    queue_jobs(engine, store, 1)
-    started = claim(engine)
+    job, _later = queue_jobs(engine, store, 2)
+    started = claim(engine, "stopping-worker")
     assert started is not None
-    seen_expired_at = utc_now() + timedelta(seconds=LEASE_SECONDS + 1)
     with write_transaction(engine) as connection:
-        assert extend_lease(connection, started, seen_expired_at, LEASE_SECONDS), (
-            "the worker renews just in time"
-        )
-        outcome = recover_expired_job(connection, started, seen_expired_at, max_attempts=3)
-    assert outcome is None
-    assert status_of(engine, started) is JobStatus.STARTED
+        assert requeue_job(connection, started, utc_now(), handed_back=True)
+    back = reread(engine, job)
+    assert (back.status, back.attempts, back.worker_id, back.started_at) == (
+        JobStatus.PENDING,
+        0,
+        None,
+        None,
+    )
+    again = claim(engine, "next-worker")
+    assert again is not None and again.id == job.id and again.attempts == 1
 
 
 def test_lines_of_many_stores_stay_consistent(engine: Engine) -> None:
@@ -230,9 +264,10 @@ def test_lines_of_many_stores_stay_consistent(engine: Engine) -> None:
     claimed: list[Job] = []
     while (job := claim(engine, f"w{len(claimed)}")) is not None:
         claimed.append(job)
-        with write_transaction(engine) as connection:
-            finish_job(connection, job, {}, utc_now())
+        finish(engine, job)
     assert len(claimed) == 15
     with read_transaction(engine) as connection:
         statuses = connection.execute(select(jobs.c.status).distinct()).scalars().all()
+        heads = connection.execute(select(job_lines.c.head_seq).distinct()).scalars().all()
     assert statuses == [JobStatus.SUCCESS]
+    assert heads == [None]

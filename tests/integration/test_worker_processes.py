@@ -18,8 +18,8 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select, text
 
 from pxm_jobs.clock import utc_now
+from pxm_jobs.queue.lifecycle import CancelOutcome, cancel_job
 from pxm_jobs.queue.models import JobStatus
-from pxm_jobs.queue.transitions import CancelOutcome, cancel_job
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import job_errors, jobs
 from tests.factories import make_stores, queue_jobs

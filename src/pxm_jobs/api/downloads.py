@@ -22,7 +22,6 @@ from pxm_jobs.api.deps import EngineDep
 from pxm_jobs.api.errors import ApiError
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
-from pxm_jobs.queue.models import ERROR_FILE_META_KEY, FILES_META_KEY, Job, JobStatus, JobType
 from pxm_jobs.store.blobs import get_blob, read_blob
 from pxm_jobs.store.engine import read_transaction
 from pxm_jobs.tenancy.errors import InvalidDownloadLink
@@ -69,22 +68,6 @@ def read_download_links(request: Request) -> DownloadLinks:
 
 
 DownloadLinksDep = Annotated[DownloadLinks, Depends(read_download_links)]
-
-
-def export_file_locations(job: Job, links: DownloadLinks | None) -> list[str] | None:
-    """Fresh links to an export's files once it has succeeded; None before, as the API says."""
-    if job.type != JobType.PRODUCT_EXPORT or job.status is not JobStatus.SUCCESS or links is None:
-        return None
-    files = job.meta.get(FILES_META_KEY) or []
-    return [links.url_for(file["blob_id"], file["name"]) for file in files]
-
-
-def error_file_location(job: Job, links: DownloadLinks | None) -> str | None:
-    """A fresh link to the rejected rows of a failed import; None when there are none."""
-    error_file = job.meta.get(ERROR_FILE_META_KEY)
-    if job.status is not JobStatus.FAILED or not error_file or links is None:
-        return None
-    return links.url_for(error_file["blob_id"], error_file["name"])
 
 
 @router.get(

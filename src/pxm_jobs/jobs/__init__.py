@@ -1,15 +1,16 @@
-"""One module per job type: what the job does, given a connection. `RUNNERS` maps types to them."""
+"""One module per job type, each declaring its whole life in a `JobKind` (see `kind`)."""
 
 from __future__ import annotations
 
-from pxm_jobs.jobs.hierarchy_duplicate import run_hierarchy_duplicate
-from pxm_jobs.jobs.product_export import run_product_export
-from pxm_jobs.jobs.product_import import run_product_import
-from pxm_jobs.queue.models import JobType
+from collections.abc import Mapping
+
+from pxm_jobs.jobs import hierarchy_duplicate, product_export, product_import
+from pxm_jobs.jobs.kind import JobKind
 from pxm_jobs.queue.runner import RunnerRegistry
 
-RUNNERS: RunnerRegistry = {
-    JobType.PRODUCT_IMPORT: run_product_import,
-    JobType.PRODUCT_EXPORT: run_product_export,
-    JobType.HIERARCHY_DUPLICATE: run_hierarchy_duplicate,
+JOB_KINDS: Mapping[str, JobKind] = {
+    kind.type: kind for kind in (product_import.KIND, product_export.KIND, hierarchy_duplicate.KIND)
 }
+
+# What the queue's workers run, by job type.
+RUNNERS: RunnerRegistry = {job_type: kind.run for job_type, kind in JOB_KINDS.items()}

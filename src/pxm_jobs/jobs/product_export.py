@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -16,10 +17,39 @@ from pxm_jobs.catalog.products.csv_export import (
 from pxm_jobs.catalog.products.queries import parse_product_filter
 from pxm_jobs.clock import utc_now
 from pxm_jobs.job_errors import JobErrorDetail
-from pxm_jobs.queue.models import FILES_META_KEY
+from pxm_jobs.jobs.kind import FileLinks, JobKind, JobRequest, as_retry
+from pxm_jobs.queue.lifecycle import NewJob
+from pxm_jobs.queue.models import FILES_META_KEY, Job, JobStatus, JobType
 from pxm_jobs.queue.runner import JobContext, JobFailed
 
 INVALID_REQUEST = "invalid_request"
+
+
+def request_export(
+    store_id: str,
+    *,
+    filter_text: str | None,
+    columns: Sequence[str],
+    use_template_slugs: bool,
+    request_id: str | None,
+) -> JobRequest:
+    """The export asked for; raises InvalidFilter or InvalidExportColumns before queuing."""
+    if filter_text:
+        parse_product_filter(filter_text)
+    checked = check_export_columns(columns)
+    job_input: dict[str, Any] = {"use_template_slugs": use_template_slugs}
+    if filter_text:
+        job_input["filter"] = filter_text
+    if checked is not None:
+        job_input["columns"] = list(checked)
+    new = NewJob(
+        store_id=store_id,
+        type=JobType.PRODUCT_EXPORT,
+        input=job_input,
+        meta={"filter": filter_text} if filter_text else {},
+        request_id=request_id,
+    )
+    return JobRequest(new, job_input)
 
 
 def run_product_export(context: JobContext, connection: Connection) -> dict[str, Any]:
@@ -46,3 +76,20 @@ def run_product_export(context: JobContext, connection: Connection) -> dict[str,
         report_progress=context.report_progress,
     )
     return {FILES_META_KEY: [{"blob_id": file.blob_id, "name": file.name} for file in files]}
+
+
+def retry_export(connection: Connection, job: Job) -> NewJob:
+    """The same filter and columns, run against the products as they are now."""
+    filter_text = job.input.get("filter")
+    return as_retry(job, job.input, {"filter": filter_text} if filter_text else {})
+
+
+def export_meta(job: Job, links: FileLinks | None) -> dict[str, Any]:
+    """`file_locations`: fresh links to the files once the export succeeded, null before."""
+    if job.status is not JobStatus.SUCCESS or links is None:
+        return {"file_locations": None}
+    files = job.meta.get(FILES_META_KEY) or []
+    return {"file_locations": [links.url_for(file["blob_id"], file["name"]) for file in files]}
+
+
+KIND = JobKind(JobType.PRODUCT_EXPORT, run_product_export, retry_export, export_meta)

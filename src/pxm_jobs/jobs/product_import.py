@@ -2,25 +2,79 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import Connection
 
 from pxm_jobs.catalog.errors import ImportRejected
 from pxm_jobs.catalog.products.csv_import import import_products
 from pxm_jobs.catalog.products.rejected_rows import write_rejected_rows
+from pxm_jobs.catalog.products.upload_check import ImportFileChecker
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.job_errors import JobErrorDetail
+from pxm_jobs.jobs.kind import FileLinks, JobKind, JobRequest, JobRequestRejected, as_retry
+from pxm_jobs.queue.lifecycle import NewJob
 from pxm_jobs.queue.metrics import record_import
-from pxm_jobs.queue.models import ERROR_FILE_META_KEY, Job
+from pxm_jobs.queue.models import ERROR_FILE_META_KEY, Job, JobStatus, JobType
 from pxm_jobs.queue.runner import FailureReport, JobContext, JobFailed
-from pxm_jobs.store.blobs import get_blob, read_blob
+from pxm_jobs.store.blobs import CHUNK_BYTES, get_blob, read_blob, write_blob
 
 FILE_MISSING = "file_missing"
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    """An uploaded file that passed the request-time checks, stored for the job to read."""
+
+    blob_id: str
+    rows: int  # CSV records, the header included
+    sha256: str
+
+
+def store_upload(
+    connection: Connection, store_id: str, file: BinaryIO, filename: str, settings: Settings
+) -> StoredUpload:
+    """Store the upload while checking it; raises a CatalogError naming the first problem."""
+    checker = ImportFileChecker(settings)
+    digest = hashlib.sha256()
+
+    def checked_chunks() -> Iterator[bytes]:
+        while chunk := file.read(CHUNK_BYTES):
+            checker.feed(chunk)
+            digest.update(chunk)
+            yield chunk
+
+    blob = write_blob(
+        connection,
+        store_id=store_id,
+        name=filename,
+        content_type="text/csv",
+        chunks=checked_chunks(),
+    )
+    return StoredUpload(blob.id, checker.finish().rows, digest.hexdigest())
+
+
+def request_import(
+    store_id: str, upload: StoredUpload, *, dry_run: bool, request_id: str | None
+) -> JobRequest:
+    job_input: dict[str, Any] = {"rows": upload.rows}
+    if dry_run:
+        job_input["dry_run"] = True
+    new = NewJob(
+        store_id=store_id,
+        type=JobType.PRODUCT_IMPORT,
+        input=job_input,
+        meta={"dry_run": True} if dry_run else {},
+        request_id=request_id,
+        file_id=upload.blob_id,
+    )
+    return JobRequest(new, {"file_sha256": upload.sha256, "dry_run": dry_run})
 
 
 def run_product_import(context: JobContext, connection: Connection) -> dict[str, Any]:
@@ -28,7 +82,7 @@ def run_product_import(context: JobContext, connection: Connection) -> dict[str,
 
     Job input: `dry_run` (true to validate only) and, when the upload check counted them,
     `rows` (CSV records with the header), which only makes progress reports show a total.
-    A failed import also offers its rejected rows as a file (see `catalog.rejected_rows`).
+    A failed import also offers its rejected rows as a file (see `catalog.products.rejected_rows`).
     """
     job = context.job
     blob = get_blob(connection, job.file_id) if job.file_id is not None else None
@@ -52,6 +106,26 @@ def run_product_import(context: JobContext, connection: Connection) -> dict[str,
         raise JobFailed(rejected.errors, write_report=report) from rejected
     record_import(result.created + result.updated + result.unchanged, time.monotonic() - started)
     return {"rows": {"created": result.created, "updated": result.updated}}
+
+
+def retry_import(connection: Connection, job: Job) -> NewJob:
+    """The same file again, if it is still stored; a dry run stays a dry run."""
+    if job.file_id is None or get_blob(connection, job.file_id) is None:
+        raise JobRequestRejected(
+            "the uploaded file of this import is no longer stored; upload it again"
+        )
+    return as_retry(job, job.input, {"dry_run": True} if job.input.get("dry_run") else {})
+
+
+def import_meta(job: Job, links: FileLinks | None) -> dict[str, Any]:
+    """`error_file_location`: a fresh link to the rejected rows of a failed import, or null."""
+    error_file = job.meta.get(ERROR_FILE_META_KEY)
+    if job.status is not JobStatus.FAILED or not error_file or links is None:
+        return {"error_file_location": None}
+    return {"error_file_location": links.url_for(error_file["blob_id"], error_file["name"])}
+
+
+KIND = JobKind(JobType.PRODUCT_IMPORT, run_product_import, retry_import, import_meta)
 
 
 def _rejected_rows_report(

@@ -1,97 +1,188 @@
-"""Doing one job's work, and recording why it stopped when it did not succeed."""
+"""Running one claimed job: its work and its `success` in one transaction, or why it stopped.
+
+The job's effects and its move to `success` commit together; anything else rolls the effects
+back, and what became of the job is then recorded in a transaction of its own:
+
+    the job raised JobFailed          failed, with its errors (and its failure report)
+    the job raised anything else      failed, with an internal error (the log has the trace)
+    the worker is stopping            handed back: pending again, its run not counted
+    the database connection broke     requeued, once the database answers again
+    the job was taken back meanwhile  nothing: it belongs to another worker now
+"""
 
 from __future__ import annotations
 
 import logging
+import sqlite3
+import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.job_errors import JobErrorDetail
+from pxm_jobs.queue.lifecycle import LeaseLost, fail_job, finish_job, record_progress, requeue_job
 from pxm_jobs.queue.models import Job
-from pxm_jobs.queue.progress import Progress, ProgressTracker
-from pxm_jobs.queue.runner import FailureReport, JobContext, JobFailed, RunnerRegistry
-from pxm_jobs.queue.transitions import LeaseLost, fail_job, record_progress
-from pxm_jobs.store.engine import write_transaction
+from pxm_jobs.queue.progress import Progress, ProgressTracker, forget_progress
+from pxm_jobs.queue.runner import (
+    FailureReport,
+    JobContext,
+    JobFailed,
+    JobInterrupted,
+    RunnerRegistry,
+)
+from pxm_jobs.store.engine import is_sqlite, write_transaction
 
 logger = logging.getLogger(__name__)
 
-
-def do_work(
-    connection: Connection,
-    job: Job,
-    runners: RunnerRegistry,
-    settings: Settings,
-    tracker: ProgressTracker,
-) -> Mapping[str, Any]:
-    """Do the job's work on `connection`; the meta to finish it with."""
-    runner = runners.get(job.type)
-    if runner is None:
-        message = f"this service cannot run jobs of type {job.type!r}"
-        raise JobFailed([JobErrorDetail(message=message, code="unsupported_job_type")])
-    context = JobContext(job=job, settings=settings, report_progress=tracker)
-    meta = runner(context, connection)
-    if tracker.latest is not None:
-        record_progress(connection, job, *tracker.latest)
-    return meta
+# What SQLite answers a transaction that read before it writes, when it may not write: another
+# connection holds the write lock (SQLITE_BUSY, at once: waiting could deadlock), or committed
+# since this one began reading (SQLITE_BUSY_SNAPSHOT).
+SQLITE_REFUSED_UPGRADE = frozenset({5, 517})
 
 
-def record_stop(engine: Engine, job: Job, error: Exception, tracker: ProgressTracker) -> str:
-    """Record why a job's run stopped short of success; the outcome, for the metrics."""
-    if isinstance(error, JobFailed):
-        _fail(
-            engine,
-            job,
-            error.errors,
-            error.meta,
-            write_report=error.write_report,
-            progress=tracker.latest,
+@dataclass(frozen=True)
+class JobRun:
+    """What a worker needs to run jobs: where, with which runners, and when to stop."""
+
+    engine: Engine
+    settings: Settings
+    runners: RunnerRegistry
+    stopping: threading.Event
+
+    def run(self, job: Job) -> str:
+        """Run a claimed job to its end; how it ended, for the metrics."""
+        tracker = ProgressTracker(job.id, self._progress_writer(job), self.stopping)
+        try:
+            self._succeed(job, tracker)
+            return "success"
+        except JobInterrupted:
+            self._requeue(job, handed_back=True)
+            return "handed_back"
+        except LeaseLost:
+            logger.warning(
+                "job %s: taken back from this worker; its effects were rolled back", job.id
+            )
+            return "lease_lost"
+        except JobFailed as failed:
+            self._fail(job, failed.errors, failed.meta, tracker.latest, failed.write_report)
+            return "failed"
+        except DBAPIError as error:
+            if not _connection_lost(error):
+                return self._crashed(job, error, tracker.latest)
+            logger.warning(
+                "job %s: database connection lost (%s); requeueing it", job.id, error.orig
+            )
+            self._requeue(job, handed_back=False)
+            return "requeued"
+        except Exception as error:
+            return self._crashed(job, error, tracker.latest)
+        finally:
+            forget_progress(job.id)
+
+    def _succeed(self, job: Job, tracker: ProgressTracker) -> None:
+        """The job's work and its `success`, committed together.
+
+        On SQLite the job first runs without the write lock, which it takes at its first write,
+        so that while it reads (an export, the checks of an import) the service's other writes
+        go on. If another writer committed meanwhile, SQLite refuses that first write; the job
+        then runs again from the start, with the write lock taken first.
+        """
+        if is_sqlite(self.engine):
+            try:
+                self._succeed_once(job, tracker, lock_first=False)
+                return
+            except (OperationalError, sqlite3.OperationalError) as error:
+                if not _refused_upgrade(error):
+                    raise
+            logger.info("job %s: another write came first; running it again locked", job.id)
+        self._succeed_once(job, tracker, lock_first=True)
+
+    def _succeed_once(self, job: Job, tracker: ProgressTracker, *, lock_first: bool) -> None:
+        with write_transaction(self.engine, lock_first=lock_first) as connection:
+            meta = self._work(connection, job, tracker)
+            finish_job(connection, job, meta, tracker.latest, utc_now())
+
+    def _work(
+        self, connection: Connection, job: Job, tracker: ProgressTracker
+    ) -> Mapping[str, Any]:
+        runner = self.runners.get(job.type)
+        if runner is None:
+            message = f"this service cannot run jobs of type {job.type!r}"
+            raise JobFailed([JobErrorDetail(message=message, code="unsupported_job_type")])
+        return runner(
+            JobContext(job=job, settings=self.settings, report_progress=tracker), connection
         )
+
+    def _progress_writer(self, job: Job) -> Callable[[Progress], None] | None:
+        """Where a job's progress goes besides memory: its row, for other processes."""
+        if is_sqlite(self.engine):
+            return None  # every reader is in this process, and the row may be behind a lock
+
+        def write(progress: Progress) -> None:
+            with write_transaction(self.engine) as connection:
+                record_progress(connection, job, progress)
+
+        return write
+
+    def _crashed(self, job: Job, error: Exception, progress: Progress | None) -> str:
+        logger.error("job %s (%s) crashed", job.id, job.type, exc_info=error)
+        message = "the job stopped on an unexpected internal error; the server log has details"
+        self._fail(job, [JobErrorDetail(message=message, code="internal_error")], {}, progress)
         return "failed"
-    if isinstance(error, LeaseLost):
-        logger.warning("job %s: lease lost; its effects were rolled back", job.id)
-        return "lease_lost"
-    logger.error("job %s (%s) crashed", job.id, job.type, exc_info=error)
-    message = "the job stopped on an unexpected internal error; the server log has details"
-    _fail(engine, job, [JobErrorDetail(message=message, code="internal_error")], {})
-    return "failed"
+
+    def _fail(
+        self,
+        job: Job,
+        errors: list[JobErrorDetail],
+        meta: Mapping[str, Any],
+        progress: Progress | None,
+        write_report: FailureReport | None = None,
+    ) -> None:
+        try:
+            with write_transaction(self.engine) as connection:
+                reported = _write_failure_report(connection, job, write_report)
+                if (
+                    fail_job(connection, job, errors, {**meta, **reported}, progress, utc_now())
+                    is None
+                ):
+                    # Roll the report back with the rest: the job belongs to another worker now.
+                    raise LeaseLost(job.id)
+        except LeaseLost:
+            logger.warning("job %s: taken back before its failure could be recorded", job.id)
+
+    def _requeue(self, job: Job, *, handed_back: bool) -> None:
+        """Put the job back in its line, trying until the database answers or the worker stops.
+
+        While this worker's heartbeat goes on, nobody else would take the job back.
+        """
+        while True:
+            try:
+                with write_transaction(self.engine) as connection:
+                    requeue_job(connection, job, utc_now(), handed_back=handed_back)
+                return
+            except DBAPIError as error:
+                if not _connection_lost(error) or self.stopping.wait(
+                    self.settings.worker_poll_seconds
+                ):
+                    # Once this worker is gone, others take the job back after its silence.
+                    logger.warning("job %s: could not be requeued (%s)", job.id, error.orig)
+                    return
 
 
-def progress_writer(engine: Engine, job: Job) -> Callable[[int, int | None], None] | None:
-    """Where a job's progress goes besides memory: its row, for other processes (PostgreSQL)."""
-    if engine.dialect.name != "postgresql":
-        return None
-
-    def write(processed: int, total: int | None) -> None:
-        with write_transaction(engine) as connection:
-            record_progress(connection, job, processed, total)
-
-    return write
+def _refused_upgrade(error: Exception) -> bool:
+    """SQLite refused a reading transaction's first write (raised through SQLAlchemy or not)."""
+    driver_error = error.orig if isinstance(error, DBAPIError) else error
+    return getattr(driver_error, "sqlite_errorcode", None) in SQLITE_REFUSED_UPGRADE
 
 
-def _fail(
-    engine: Engine,
-    job: Job,
-    errors: list[JobErrorDetail],
-    meta: Mapping[str, Any],
-    *,
-    write_report: FailureReport | None = None,
-    progress: Progress | None = None,
-) -> None:
-    try:
-        with write_transaction(engine) as connection:
-            reported = _write_failure_report(connection, job, write_report)
-            if progress is not None:
-                record_progress(connection, job, *progress)
-            if fail_job(connection, job, errors, {**meta, **reported}, utc_now()) is None:
-                # Roll the report back with the rest: the job belongs to another worker now.
-                raise LeaseLost(job.id)
-    except LeaseLost:
-        logger.warning("job %s: lease lost before its failure could be recorded", job.id)
+def _connection_lost(error: DBAPIError) -> bool:
+    """The database went away (a restart, a dropped connection), not the statement's fault."""
+    return bool(error.connection_invalidated)
 
 
 def _write_failure_report(

@@ -1,5 +1,5 @@
-"""What a worker does besides running jobs: renewing its leases, taking back jobs whose worker
-died, and deleting finished jobs and files past their retention."""
+"""What a worker does besides running jobs: keeping its heartbeat, taking back jobs whose
+worker went silent, and deleting finished jobs and files past their retention."""
 
 from __future__ import annotations
 
@@ -13,13 +13,12 @@ from sqlalchemy.exc import DBAPIError
 
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
-from pxm_jobs.queue.held import HeldJobs
+from pxm_jobs.queue import statements as sql
+from pxm_jobs.queue.lifecycle import recover_abandoned_job
 from pxm_jobs.queue.metrics import record_recovery
-from pxm_jobs.queue.recovery import find_expired_jobs, recover_expired_job
-from pxm_jobs.queue.registry import touch_worker
 from pxm_jobs.queue.retention import PRUNE_BATCH, prune_finished_jobs
-from pxm_jobs.queue.transitions import ended_under_lease, extend_lease
 from pxm_jobs.queue.wakeup import WorkSignal
+from pxm_jobs.queue.workers import find_abandoned_jobs, register_worker, touch_worker
 from pxm_jobs.store.blobs import PURGE_BATCH, purge_expired_blobs
 from pxm_jobs.store.engine import read_transaction, write_transaction
 
@@ -27,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 # Files and finished jobs expire by the day: looking for expired ones every few minutes is plenty.
 PURGE_INTERVAL_SECONDS = 300
+# A worker row silent this many leases is removed: its jobs were taken back long before.
+FORGET_AFTER_LEASES = 10
 
 
 class Housekeeper:
@@ -37,56 +38,64 @@ class Housekeeper:
         engine: Engine,
         settings: Settings,
         worker_id: str,
-        held: HeldJobs,
         signal: WorkSignal,
         stopping: threading.Event,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.worker_id = worker_id
-        self.held = held
         self.signal = signal
         self.stopping = stopping
         self._next_purge_at = 0.0  # time.monotonic() of the next purge; the first comes at once
         self._next_prune_at = 0.0  # likewise, for finished jobs past their retention
 
     def keep_house(self) -> None:
-        # A third of the lease: a lease survives two missed renewals.
+        # A third of the lease: the heartbeat survives two missed beats.
         interval = self.settings.job_lease_seconds / 3
-        while not self.stopping.wait(interval):
+        while True:
             try:
-                self.renew_leases()
-                touch_worker(self.engine, self.worker_id, utc_now())
-                self.recover_expired()
+                self.beat()
+                self.recover_abandoned()
                 self.prune_old_jobs()
                 self.purge_expired_files()
             except DBAPIError as error:
                 logger.warning("housekeeping failed (%s); retrying", error.orig)
+            if self.stopping.wait(interval):
+                return
 
-    def renew_leases(self) -> None:
-        for job in self.held.snapshot():
-            with write_transaction(self.engine) as connection:
-                renewed = extend_lease(connection, job, utc_now(), self.settings.job_lease_seconds)
-                # A job that finished since the snapshot has no lease to renew; its thread may
-                # not have let go of it yet, between its commit and its bookkeeping.
-                lost = not renewed and not ended_under_lease(connection, job)
-            if lost and self.held.holds(job):
-                logger.warning("job %s: lease lost; it will not be allowed to finish", job.id)
+    def beat(self) -> None:
+        """The heartbeat; a worker whose row was removed while it was silent signs on again."""
+        if not touch_worker(self.engine, self.worker_id):
+            logger.warning("worker %s was taken for dead; signing on again", self.worker_id)
+            register_worker(self.engine, self.worker_id)
 
-    def recover_expired(self) -> int:
-        """Requeue or fail jobs whose worker stopped renewing their lease; how many moved."""
-        moved = 0
+    def recover_abandoned(self) -> int:
+        """Requeue or fail jobs whose worker went silent; how many moved.
+
+        Each job moves in a transaction of its own, and one that another transaction holds is
+        passed over (its worker, frozen mid-move, or a recovery elsewhere): nothing here waits.
+        """
+        lease = self.settings.job_lease_seconds
         with read_transaction(self.engine) as connection:
-            expired = find_expired_jobs(connection, utc_now())
-        for job in expired:
+            abandoned = find_abandoned_jobs(connection, utc_now(), lease)
+        moved = 0
+        for job in abandoned:
             with write_transaction(self.engine) as connection:
-                outcome = recover_expired_job(
+                outcome = recover_abandoned_job(
                     connection, job, utc_now(), self.settings.job_max_attempts
                 )
             if outcome is not None:
                 moved += 1
                 record_recovery(outcome.value)
-                logger.warning("job %s: worker %s lost it; now %s", job.id, job.worker_id, outcome)
+                logger.warning(
+                    "job %s: worker %s went silent; now %s", job.id, job.worker_id, outcome
+                )
+        with write_transaction(self.engine) as connection:
+            sql.run(
+                connection,
+                sql.forget_silent_workers,
+                sql.silence_parameters(utc_now(), lease * FORGET_AFTER_LEASES),
+            )
         if moved:
             self.signal.wake()
         return moved

@@ -77,7 +77,6 @@ class Job:
     progress_processed: int | None
     progress_total: int | None
     worker_id: str | None
-    lease_expires_at: datetime | None
     attempts: int
     idempotency_key: str | None = None
     request_fingerprint: str | None = None

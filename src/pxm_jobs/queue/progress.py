@@ -1,8 +1,10 @@
 """How far running jobs have got.
 
-Progress lives in memory first: a job's own transaction holds SQLite's write lock, so it cannot
-be written there until the job ends; the API of the same process reads it from here. On
-PostgreSQL it is also written to the job row, at most once a second, for other processes to see.
+Progress lives in memory first: the API of the same process reads it from here, and on SQLite
+a job's own transaction may hold the write lock, so it could not be written until the job ends.
+On PostgreSQL it is also written to the job's row for other processes to see, at most once a
+second and not at all in a job's first second: most jobs end sooner, and their last progress is
+written with their end.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+
+from pxm_jobs.queue.runner import JobInterrupted
 
 PROGRESS_WRITE_INTERVAL_SECONDS = 1.0
 
@@ -30,22 +34,35 @@ def forget_progress(job_id: str) -> None:
 
 
 class ProgressTracker:
-    """Takes every report of a job, keeps the newest and publishes it at a bounded rate."""
+    """Takes every report of a job, keeps the newest and publishes it at a bounded rate.
 
-    def __init__(self, job_id: str, publish: Callable[[int, int | None], None] | None) -> None:
+    A report is also where the job learns that it must stop (`interrupted`).
+    """
+
+    def __init__(
+        self,
+        job_id: str,
+        publish: Callable[[Progress], None] | None,
+        interrupted: threading.Event | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._job_id = job_id
         self._publish = publish
-        self._published_at = 0.0
+        self._interrupted = interrupted
+        self._clock = clock
+        self._published_at = clock()
         self.latest: Progress | None = None
 
     def __call__(self, processed: int, total: int | None) -> None:
+        if self._interrupted is not None and self._interrupted.is_set():
+            raise JobInterrupted(self._job_id)
         self.latest = (processed, total)
         with _board_lock:
             _board[self._job_id] = self.latest
-        now = time.monotonic()
+        now = self._clock()
         if (
             self._publish is not None
             and now - self._published_at >= PROGRESS_WRITE_INTERVAL_SECONDS
         ):
             self._published_at = now
-            self._publish(processed, total)
+            self._publish(self.latest)

@@ -14,6 +14,12 @@ from pxm_jobs.queue.models import Job
 
 
 class ProgressReporter(Protocol):
+    """Called by a job as it goes: `processed` of `total` (None while not known yet).
+
+    It is also where a job stops early: when the worker must stop, the call raises
+    `JobInterrupted`, and the job's transaction is rolled back.
+    """
+
     def __call__(self, processed: int, total: int | None) -> None: ...
 
 
@@ -58,5 +64,8 @@ class JobFailed(Exception):
         self.write_report = write_report
 
 
+class JobInterrupted(Exception):
+    """The worker is stopping: the job stops where it is, and its effects are rolled back."""
+
+
 RunnerRegistry = Mapping[str, JobRunner]
-ProgressCallback = Callable[[int, int | None], None]

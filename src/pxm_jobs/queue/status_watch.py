@@ -14,46 +14,22 @@ import threading
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, func, text
+from sqlalchemy import Connection, Engine
 
+from pxm_jobs.queue import statements as sql
 from pxm_jobs.queue.wakeup import listen_for_notifications
 from pxm_jobs.store.engine import call_after_commit
-from pxm_jobs.store.tables import jobs
-
-STATUS_CHANNEL = "pxm_jobs_status"
-NOTICE_LABEL = "status_notice"  # not a column of jobs: Job.from_row leaves it out
 
 
 def signal_status_change(connection: Connection, job_id: str, *, notified: bool = False) -> None:
     """Wake whoever waits on this job, once this transaction commits.
 
-    `notified`: the statement that moved the job already sent the NOTIFY (`status_notice`).
+    `notified`: the statement that moved the job already sent the NOTIFY with RETURNING.
     """
     call_after_commit(connection, lambda: _waiters.wake(job_id))
     if connection.dialect.name == "postgresql" and not notified:
-        connection.execute(
-            text("SELECT pg_notify(:channel, :job_id)"),
-            {"channel": STATUS_CHANNEL, "job_id": job_id},
-        )
-
-
-def signal_status_changes(connection: Connection, job_ids: Sequence[str]) -> None:
-    """`signal_status_change` for jobs whose moves already sent their NOTIFY, all at once."""
-    if job_ids:
-        call_after_commit(connection, lambda: _waiters.wake_each(job_ids))
-
-
-def status_notice(dialect: str) -> tuple[ColumnElement[Any], ...]:
-    """Extra RETURNING columns that send the NOTIFY with the move itself, on PostgreSQL.
-
-    A separate `SELECT pg_notify(...)` costs every claim a round trip (a tenth of its time,
-    measured); evaluated in RETURNING, it is sent for exactly the rows the move changed.
-    """
-    if dialect != "postgresql":
-        return ()
-    return (func.pg_notify(STATUS_CHANNEL, jobs.c.id).label(NOTICE_LABEL),)
+        sql.run(connection, sql.notify_status, {"p_job_id": job_id})
 
 
 @dataclass(eq=False)
@@ -173,7 +149,7 @@ class StatusWatch:
         # Changes made while the listener was away went unheard: every waiter looks again.
         listen_for_notifications(
             self._engine,
-            STATUS_CHANNEL,
+            sql.STATUS_CHANNEL,
             on_connect=_waiters.wake_all,
             on_notify=_waiters.wake,
             stopping=self._stopping,

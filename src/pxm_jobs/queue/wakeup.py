@@ -12,12 +12,13 @@ import threading
 from collections.abc import Callable
 
 import psycopg
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
+
+from pxm_jobs.queue import statements as sql
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "pxm_jobs"
 RECONNECT_SECONDS = 1.0
 
 _local_events: dict[str, threading.Event] = {}
@@ -33,7 +34,7 @@ def _local_event(engine: Engine) -> threading.Event:
 def signal_new_work(connection: Connection) -> None:
     """Tell workers there may be a job to claim, once this transaction commits."""
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+        sql.run(connection, sql.notify_new_work)
     else:
         # A worker woken before the commit waits on the write lock, so it still sees the job.
         _local_event(connection.engine).set()
@@ -75,7 +76,7 @@ class WorkSignal:
         # Jobs may have been queued while the listener was away: look on every (re)connect.
         listen_for_notifications(
             self._engine,
-            CHANNEL,
+            sql.NEW_WORK_CHANNEL,
             on_connect=self._event.set,
             on_notify=lambda _payload: self._event.set(),
             stopping=self._stopping,

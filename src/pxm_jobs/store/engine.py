@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
-from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -17,7 +16,6 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-IDLE = TransactionStatus.IDLE
 
 # Execution option that marks a transaction as one that will write. On SQLite it takes the write
 # lock at BEGIN, so two writers queue on the busy timeout instead of failing half-way through.
@@ -80,13 +78,15 @@ def _tune_sqlite(engine: Engine) -> None:
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
+def write_transaction(engine: Engine, *, lock_first: bool = True) -> Iterator[Connection]:
     """A transaction that will write: committed on success, rolled back on any exception.
 
     Callbacks given to `call_after_commit` run once it has committed, and never if it did not.
+    `lock_first=False` lets a SQLite transaction read before it takes the write lock, at its
+    first write; SQLite then refuses that write if another one committed since it began.
     """
     with engine.connect() as connection:
-        connection = connection.execution_options(**{WRITE_OPTION: True})
+        connection = connection.execution_options(**{WRITE_OPTION: lock_first})
         # Left over from a transaction begun elsewhere (a test's engine.begin()): not ours to run.
         connection.info.pop(_AFTER_COMMIT, None)
         try:
@@ -129,54 +129,28 @@ def retrying_stale_connection(work: Callable[P, R], *args: P.args, **kwargs: P.k
     return work(*args, **kwargs)
 
 
-def fetch_from_driver(
-    connection: Connection,
-    statement: str,
-    parameters: Sequence[Any],
-    *,
-    ends_transaction: bool = False,
-) -> list[tuple[Any, ...]]:
-    """The rows of `statement`, run by the driver itself on `connection`'s transaction.
+@contextmanager
+def one_statement(engine: Engine) -> Iterator[Connection]:
+    """A connection for a single write statement, committed as it runs.
 
-    For the few statements run so often that SQLAlchemy's work per execution, compiling
-    nothing but still building a result with typed rows, costs more than the database's own
-    (a worker's round, measured). `statement` is in the driver's own parameter style and is
-    prepared on the server after a few runs. Errors come out as SQLAlchemy's, and a connection
-    the database dropped is invalidated, as `Connection.execute` would do.
-
-    `ends_transaction`: the caller commits right after, sending nothing more. If nothing was
-    sent in the transaction before either, the statement is then sent as a transaction of its
-    own: one exchange with the database instead of three (BEGIN, the statement, COMMIT), which
-    on a busy server cost more than a small statement itself. The caller's commit then finds
-    nothing left to do; if the statement fails, nothing was committed.
+    On PostgreSQL the statement goes alone, in autocommit: one exchange with the database
+    instead of three (BEGIN, the statement, COMMIT). On SQLite it runs in a `write_transaction`,
+    whose write lock is taken before the caller reads the clock for it.
     """
-    driver_connection = connection.connection.driver_connection
-    assert driver_connection is not None, "a connection in use has its driver's"
-    dialect = connection.dialect
-    on_its_own = ends_transaction and driver_connection.info.transaction_status == IDLE
-    try:
-        if on_its_own:
-            driver_connection.autocommit = True
-        with driver_connection.cursor() as cursor:
-            cursor.execute(statement, parameters, prepare=True)
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
-            return rows
-    except dialect.loaded_dbapi.Error as error:
-        invalidated = dialect.is_disconnect(error, driver_connection, None)
-        if invalidated:
-            connection.invalidate(error)
-        raise DBAPIError.instance(
-            statement,
-            None,
-            error,
-            dialect.loaded_dbapi.Error,
-            hide_parameters=True,
-            connection_invalidated=invalidated,
-            dialect=dialect,
-        ) from error
-    finally:
-        if on_its_own and not driver_connection.closed:
-            driver_connection.autocommit = False
+    if is_sqlite(engine):
+        with write_transaction(engine) as connection:
+            yield connection
+        return
+    with engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.info.pop(_AFTER_COMMIT, None)
+        try:
+            yield connection
+        except BaseException:
+            connection.info.pop(_AFTER_COMMIT, None)
+            raise
+        for callback in connection.info.pop(_AFTER_COMMIT, ()):
+            callback()
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -106,7 +106,6 @@ jobs = Table(
     Column("progress_processed", Integer, nullable=True),
     Column("progress_total", Integer, nullable=True),
     Column("worker_id", String(128), nullable=True),
-    Column("lease_expires_at", UtcDateTime, nullable=True),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     # The caller's Idempotency-Key and a digest of what it asked for; the key is released (set
     # to NULL) when a later request reuses it after the replay window.
@@ -129,13 +128,6 @@ jobs = Table(
         sqlite_where=text("status = 'pending'"),
         postgresql_where=text("status = 'pending'"),
     ),
-    # Started jobs by lease, for recovery of jobs whose worker died.
-    Index(
-        "ix_jobs_started_lease",
-        "lease_expires_at",
-        sqlite_where=text("status = 'started'"),
-        postgresql_where=text("status = 'started'"),
-    ),
     # Listing a store's jobs newest first.
     Index("ix_jobs_store_created", "store_id", "created_at", "seq"),
     # A retried request finds the job its key created, and two jobs never share a live key.
@@ -156,8 +148,9 @@ jobs = Table(
     ),
 )
 
-# One row per store that has ever queued a job: where its line of pending jobs starts. Workers
-# pick a store here, locking just that row, so a claim never walks other stores' backlogs.
+# One row per store that has ever queued a job, pointing at its front job: the started one if
+# there is one, else the earliest pending one (see `queue.statements`). A claim finds a ready
+# store here without walking any backlog, and every other move of a store's jobs locks this row.
 job_lines = Table(
     "job_lines",
     metadata,

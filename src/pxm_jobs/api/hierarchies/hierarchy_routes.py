@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -22,12 +21,11 @@ from pxm_jobs.api.hierarchies.schemas import (
     NodeListDocument,
 )
 from pxm_jobs.api.ids import require_uuid
-from pxm_jobs.api.jobs.queueing import IdempotencyKeyDep, keyed, queue_job
+from pxm_jobs.api.jobs.queueing import IdempotencyKeyDep, queue_job
 from pxm_jobs.api.jobs.routes import job_document
 from pxm_jobs.api.jobs.schemas import JobDocument
 from pxm_jobs.api.pagination import PageDep, list_document
 from pxm_jobs.api.request_id import request_id_of
-from pxm_jobs.catalog.hierarchies.duplicate import CopyRequest, check_copy_changes
 from pxm_jobs.catalog.hierarchies.nodes import list_children
 from pxm_jobs.catalog.hierarchies.queries import (
     Hierarchy,
@@ -38,8 +36,7 @@ from pxm_jobs.catalog.hierarchies.queries import (
     update_hierarchy,
 )
 from pxm_jobs.clock import utc_now
-from pxm_jobs.queue.models import JobType
-from pxm_jobs.queue.transitions import NewJob
+from pxm_jobs.jobs.hierarchy_duplicate import request_duplicate
 
 router = APIRouter(tags=["hierarchies"])
 
@@ -155,18 +152,7 @@ def duplicate_store_hierarchy(
     """Queue a `hierarchy-duplicate` job; the new hierarchy's id is chosen now and shown."""
     source = find_hierarchy(connection, store_id, hierarchy_id)
     attributes = body.data.attributes.given() if body is not None else {}
-    include_products = bool(attributes.pop("include_products", False))
     with catalog_errors_as_http():
-        changes = check_copy_changes(attributes)
-    copy = CopyRequest(source.id, str(uuid.uuid4()), changes, include_products)
-    new = NewJob(
-        store_id=store_id,
-        type=JobType.HIERARCHY_DUPLICATE,
-        input=copy.to_job_input(),
-        meta={"copied_from": copy.source_id, "hierarchy_id": copy.new_id},
-        request_id=request_id_of(request),
-    )
-    # The new hierarchy's id is drawn per request: it is no part of what was asked.
-    asked = {"source": source.id, "changes": changes, "include_products": include_products}
-    job = queue_job(connection, keyed(new, idempotency_key, asked), response, utc_now())
+        asked = request_duplicate(store_id, source.id, attributes, request_id_of(request))
+    job = queue_job(connection, asked.keyed(idempotency_key), response, utc_now())
     return {"data": job_document(connection, job)}

@@ -17,12 +17,7 @@ from pxm_jobs.api.deps import (
     StoreIdDep,
     WriteConnectionDep,
 )
-from pxm_jobs.api.downloads import (
-    DownloadLinks,
-    DownloadLinksDep,
-    error_file_location,
-    export_file_locations,
-)
+from pxm_jobs.api.downloads import DownloadLinks, DownloadLinksDep
 from pxm_jobs.api.errors import ApiError, not_found
 from pxm_jobs.api.ids import require_uuid
 from pxm_jobs.api.jobs.filter import (
@@ -32,14 +27,17 @@ from pxm_jobs.api.jobs.filter import (
     parse_error_filter,
     parse_job_filter,
 )
-from pxm_jobs.api.jobs.queueing import IdempotencyKeyDep, keyed, queue_job, retry_of
+from pxm_jobs.api.jobs.queueing import IdempotencyKeyDep, queue_job, retry_of
 from pxm_jobs.api.jobs.rendering import render_job, render_job_error
 from pxm_jobs.api.jobs.schemas import JobDocument, JobErrorListDocument, JobListDocument
 from pxm_jobs.api.jobs.wait import StatusWatchDep, WaitQuery, read_wait, wait_for_status_change
 from pxm_jobs.api.pagination import PageDep, list_document
 from pxm_jobs.api.request_id import request_id_of
 from pxm_jobs.clock import utc_now
-from pxm_jobs.queue.models import Job, JobStatus, JobType
+from pxm_jobs.jobs import JOB_KINDS
+from pxm_jobs.jobs.kind import JobRequest
+from pxm_jobs.queue.lifecycle import CancelOutcome, cancel_job
+from pxm_jobs.queue.models import Job, JobStatus
 from pxm_jobs.queue.progress import read_live_progress
 from pxm_jobs.queue.reads import (
     count_jobs_ahead,
@@ -49,7 +47,6 @@ from pxm_jobs.queue.reads import (
     read_queue_state,
 )
 from pxm_jobs.queue.retention import DeleteOutcome, delete_finished_job
-from pxm_jobs.queue.transitions import CancelOutcome, cancel_job
 from pxm_jobs.store.engine import read_transaction
 
 router = APIRouter(tags=["jobs"])
@@ -67,11 +64,8 @@ def job_document(
     progress = read_live_progress(job.id) if job.status is JobStatus.STARTED else None
     if progress is None and job.progress_processed is not None:
         progress = (job.progress_processed, job.progress_total)
-    extra_meta: dict[str, Any] | None = None
-    if job.type == JobType.PRODUCT_EXPORT:
-        extra_meta = {"file_locations": export_file_locations(job, links)}
-    elif job.type == JobType.PRODUCT_IMPORT:
-        extra_meta = {"error_file_location": error_file_location(job, links)}
+    kind = JOB_KINDS.get(job.type)
+    extra_meta = kind.wire_meta(job, links) if kind is not None else None
     return render_job(job, queue_position=position, progress=progress, extra_meta=extra_meta)
 
 
@@ -173,10 +167,8 @@ def retry_store_job(
 ) -> dict[str, Any]:
     """Queue a new job from a failed or cancelled one's input, with `meta.retried_from`."""
     job = _find_job(connection, store_id, job_id)
-    new = keyed(
-        retry_of(connection, job, request_id_of(request)), idempotency_key, {"retry": job.id}
-    )
-    retried = queue_job(connection, new, response, utc_now())
+    new = JobRequest(retry_of(connection, job, request_id_of(request)), {"retry": job.id})
+    retried = queue_job(connection, new.keyed(idempotency_key), response, utc_now())
     return {"data": job_document(connection, retried, links=links)}
 
 

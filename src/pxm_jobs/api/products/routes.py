@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, BinaryIO
@@ -28,7 +27,6 @@ from pxm_jobs.api.jobs.queueing import (
     REPLAYED_HEADER,
     IdempotencyKeyDep,
     key_reused,
-    keyed,
     queue_job,
 )
 from pxm_jobs.api.jobs.routes import job_document
@@ -52,18 +50,17 @@ from pxm_jobs.catalog.errors import (
     ProductRejected,
 )
 from pxm_jobs.catalog.filters import FilterTerm
-from pxm_jobs.catalog.products.csv_export import check_export_columns
 from pxm_jobs.catalog.products.queries import get_product, list_products, parse_product_filter
 from pxm_jobs.catalog.products.rules import ProductLimits
-from pxm_jobs.catalog.products.upload_check import ImportFileChecker
 from pxm_jobs.catalog.products.writes import create_product, delete_product, update_product
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
+from pxm_jobs.jobs.product_export import request_export
+from pxm_jobs.jobs.product_import import request_import, store_upload
 from pxm_jobs.queue.idempotency import IdempotencyKeyReused, RequestReplayed
-from pxm_jobs.queue.models import Job, JobType
+from pxm_jobs.queue.lifecycle import enqueue_job
+from pxm_jobs.queue.models import Job
 from pxm_jobs.queue.reads import get_job
-from pxm_jobs.queue.transitions import NewJob, enqueue_job
-from pxm_jobs.store.blobs import CHUNK_BYTES, write_blob
 from pxm_jobs.store.engine import read_transaction, write_transaction
 
 router = APIRouter(tags=["products"])
@@ -204,27 +201,21 @@ def export_store_products(
     body: ProductExport | None = None,
 ) -> dict[str, Any]:
     """Check the filter and columns now, and queue a `product-export` job for them."""
-    _read_filter(filter)
-    template_slugs = _read_flag("useTemplateSlugs", use_template_slugs)
     try:
-        columns = check_export_columns(body.columns() if body is not None else ())
+        asked = request_export(
+            store_id,
+            filter_text=filter,
+            columns=body.columns() if body is not None else (),
+            use_template_slugs=_read_flag("useTemplateSlugs", use_template_slugs),
+            request_id=request_id_of(request),
+        )
+    except InvalidFilter as error:
+        raise ApiError(400, error.detail, meta={"parameter": "filter"}) from None
     except InvalidExportColumns as error:
         raise ApiError(
             422, error.detail, title="Failed Validation", meta={"field": "columns"}
         ) from None
-    job_input: dict[str, Any] = {"use_template_slugs": template_slugs}
-    if filter:
-        job_input["filter"] = filter
-    if columns is not None:
-        job_input["columns"] = list(columns)
-    new = NewJob(
-        store_id=store_id,
-        type=JobType.PRODUCT_EXPORT,
-        input=job_input,
-        meta={"filter": filter} if filter else {},
-        request_id=request_id_of(request),
-    )
-    job = queue_job(connection, keyed(new, idempotency_key, job_input), response, utc_now())
+    job = queue_job(connection, asked.keyed(idempotency_key), response, utc_now())
     return {"data": job_document(connection, job, links=links)}
 
 
@@ -324,37 +315,10 @@ def _store_and_queue(
     """One transaction: a file that fails its checks leaves neither a blob nor a job behind,
     and neither does one whose idempotency key finds the job of an earlier request.
     """
-    checker = ImportFileChecker(settings)
-    digest = hashlib.sha256()
-
-    def checked_chunks() -> Iterator[bytes]:
-        while chunk := file.read(CHUNK_BYTES):
-            checker.feed(chunk)
-            digest.update(chunk)
-            yield chunk
-
     with write_transaction(engine) as connection:
-        blob = write_blob(
-            connection,
-            store_id=store_id,
-            name=filename,
-            content_type="text/csv",
-            chunks=checked_chunks(),
-        )
-        summary = checker.finish()
-        job_input: dict[str, Any] = {"rows": summary.rows}
-        if dry_run:
-            job_input["dry_run"] = True
-        new = NewJob(
-            store_id=store_id,
-            type=JobType.PRODUCT_IMPORT,
-            input=job_input,
-            meta={"dry_run": True} if dry_run else {},
-            request_id=request_id,
-            file_id=blob.id,
-        )
-        asked = {"file_sha256": digest.hexdigest(), "dry_run": dry_run}
-        job = enqueue_job(connection, keyed(new, idempotency_key, asked), utc_now())
+        upload = store_upload(connection, store_id, file, filename, settings)
+        asked = request_import(store_id, upload, dry_run=dry_run, request_id=request_id)
+        job = enqueue_job(connection, asked.keyed(idempotency_key), utc_now())
         return {"data": job_document(connection, job)}
 
 

@@ -104,6 +104,9 @@ def import_products(
         _check_unique_values(connection, store_id, rows, errors, has_products)
         if errors:
             raise ImportRejected(sorted(errors, key=lambda error: error.row or 0))
+        # Every row is read and checked; what remains is writing (and a job that must stop
+        # learns it here, before it writes anything).
+        report_progress(len(rows), total_rows if total_rows is not None else len(rows))
         new_rows, changes = _plan_writes(store_id, rows)
         if not dry_run:
             try:

@@ -1,0 +1,369 @@
+"""Every SQL statement of the queue, each built once per dialect and named for what it does.
+
+`lifecycle` runs the ones that move jobs; `workers` and `housekeeping` the ones that keep track
+of workers. Three columns carry the queue's rules, as the database enforces them:
+
+- `jobs.status`: every move names the state it leaves in its WHERE clause, so a move that lost
+  a race changes nothing; a unique partial index allows one `started` job per store.
+- `jobs.worker_id` and `jobs.attempts`: moves out of `started` are fenced by them, so a worker
+  that lost a job (its heartbeat went silent and the job was taken back) cannot end it.
+- `job_lines.head_seq`: a store's front job, the one its line is waiting on. It is the store's
+  started job if it has one, else its earliest pending job (by creation time, then arrival),
+  else NULL. Every move that changes which job that is takes the line row's lock first, then
+  re-points it in a later statement, which sees every job committed before the lock was taken.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Delete,
+    Float,
+    Insert,
+    Integer,
+    Select,
+    Update,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.dml import ReturningUpdate
+
+from pxm_jobs.queue.models import JobStatus
+from pxm_jobs.store.prebuilt import statement_for
+from pxm_jobs.store.tables import job_errors, job_lines, jobs, workers
+from pxm_jobs.store.types import UtcDateTime
+
+STATUS_CHANNEL = "pxm_jobs_status"  # NOTIFY channel of status changes; the payload is a job id
+NEW_WORK_CHANNEL = "pxm_jobs"  # NOTIFY channel that wakes idle workers
+
+PENDING = JobStatus.PENDING.constant
+STARTED = JobStatus.STARTED.constant
+
+
+def run(connection: Connection, build: Any, parameters: dict[str, Any] | None = None) -> Any:
+    """Execute the statement `build` makes for this connection's dialect, built on first use."""
+    return connection.execute(statement_for(connection, build), parameters or {})
+
+
+def clock(dialect: str) -> ColumnElement[Any]:
+    """The moment a move happens, as the statement records it.
+
+    PostgreSQL reads its own clock as the statement starts, so the start of a store's next job
+    is never recorded before the end of the one before it, whichever machines ran them (the
+    claim's statement starts only after that end committed). SQLite
+    takes the time the caller read after its transaction took the write lock (`p_now`): every
+    writer is on this machine, one after another.
+    """
+    if dialect == "postgresql":
+        return func.timezone("UTC", func.statement_timestamp(), type_=UtcDateTime())
+    return bindparam("p_now", type_=UtcDateTime())
+
+
+def _silent_since(dialect: str) -> ColumnElement[Any]:
+    """The moment before which a worker not heard from is taken for dead (`p_silence_seconds`)."""
+    if dialect == "postgresql":
+        seconds = bindparam("p_silence_seconds", type_=Float)
+        return clock(dialect) - func.make_interval(0, 0, 0, 0, 0, 0, seconds)
+    return bindparam("p_silent_since", type_=UtcDateTime())
+
+
+def _notice(dialect: str) -> tuple[ColumnElement[Any], ...]:
+    """A RETURNING column that sends the status NOTIFY with the move itself (PostgreSQL)."""
+    if dialect != "postgresql":
+        return ()
+    return (func.pg_notify(STATUS_CHANNEL, jobs.c.id).label("status_notice"),)
+
+
+def _fenced() -> ColumnElement[bool]:
+    """The job (`p_seq`) is still started by the worker and attempt that claimed it."""
+    return (
+        (jobs.c.seq == bindparam("p_seq"))
+        & (jobs.c.status == STARTED)
+        & (jobs.c.worker_id == bindparam("p_worker_id"))
+        & (jobs.c.attempts == bindparam("p_attempts"))
+    )
+
+
+# -- a store's line ---------------------------------------------------------------------------
+
+
+def create_line(dialect: str) -> Insert:
+    """Give the store (`p_store_id`) a line row if it has none yet."""
+    dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        dialect_insert(job_lines).values(store_id=bindparam("p_store_id")).on_conflict_do_nothing()
+    )
+
+
+def lock_line(dialect: str) -> Select[Any]:
+    """Lock the store's line row (`p_store_id`), waiting for whoever holds it."""
+    return (
+        select(job_lines.c.store_id)
+        .where(job_lines.c.store_id == bindparam("p_store_id"))
+        .with_for_update()
+    )
+
+
+def lock_line_unless_held(dialect: str) -> Select[Any]:
+    """Lock the store's line row (`p_store_id`) unless another transaction holds it."""
+    return lock_line(dialect).with_for_update(skip_locked=True)
+
+
+def _front(column: Any, status: ColumnElement[str]) -> Any:
+    return (
+        select(column)
+        .where(jobs.c.store_id == job_lines.c.store_id, jobs.c.status == status)
+        .order_by(jobs.c.created_at, jobs.c.seq)
+        .limit(literal_column("1", Integer))
+        .scalar_subquery()
+    )
+
+
+def repoint_line(dialect: str) -> Update:
+    """Point the store's line (`p_store_id`) at its front job: started, else earliest pending.
+
+    Run it only after the statement that locked the line, never as the one that locks it: a
+    statement sees what committed before it began, and only then are all jobs queued before
+    the lock in view.
+    """
+    return (
+        update(job_lines)
+        .where(job_lines.c.store_id == bindparam("p_store_id"))
+        .values(
+            head_seq=func.coalesce(_front(jobs.c.seq, STARTED), _front(jobs.c.seq, PENDING)),
+            head_created_at=func.coalesce(
+                _front(jobs.c.created_at, STARTED), _front(jobs.c.created_at, PENDING)
+            ),
+        )
+    )
+
+
+# -- the moves of a job ------------------------------------------------------------------------
+
+
+def insert_job(dialect: str) -> Any:
+    """∅ → pending: a new job, behind its store's other jobs (created at `p_created_at`)."""
+    return insert(jobs).returning(*jobs.c)
+
+
+def claim_job(dialect: str) -> ReturningUpdate[Any]:
+    """pending → started: the front job of the store whose front has waited longest.
+
+    One statement. Only a line's front job is ever a candidate, so a store's jobs start one at a
+    time and in order; a front that is started is not pending, so a busy store is passed over.
+    Lines that another transaction holds (a job of the store being queued, cancelled or ended)
+    are passed over too, and so is a front job a racing claim or cancel holds: the statement
+    never waits. A line re-pointed since this statement's snapshot fails the join on the fresh
+    row PostgreSQL locks, and is passed over rather than trusted.
+    """
+    front = jobs.alias("front")
+    head = (
+        select(job_lines.c.head_seq)
+        .join(front, front.c.seq == job_lines.c.head_seq)
+        .where(job_lines.c.head_seq.is_not(None), front.c.status == PENDING)
+        .order_by(job_lines.c.head_created_at, job_lines.c.head_seq)
+        .limit(literal_column("1", Integer))
+        .with_for_update(skip_locked=True, of=job_lines)
+        .scalar_subquery()
+    )
+    now = clock(dialect)
+    return (
+        update(jobs)
+        .where(jobs.c.seq == head, jobs.c.status == PENDING)
+        .values(
+            status=JobStatus.STARTED,
+            started_at=now,
+            updated_at=now,
+            worker_id=bindparam("p_worker_id"),
+            attempts=jobs.c.attempts + 1,
+        )
+        .returning(*jobs.c, *_notice(dialect))
+    )
+
+
+def finish_job(dialect: str) -> ReturningUpdate[Any]:
+    """started → success, fenced, with the job's final meta and progress."""
+    now = clock(dialect)
+    return (
+        update(jobs)
+        .where(_fenced())
+        .values(
+            status=JobStatus.SUCCESS,
+            completed_at=now,
+            updated_at=now,
+            meta=bindparam("p_meta", type_=jobs.c.meta.type),
+            progress_processed=bindparam("p_processed", type_=Integer),
+            progress_total=bindparam("p_total", type_=Integer),
+        )
+        .returning(*jobs.c, *_notice(dialect))
+    )
+
+
+def fail_job(dialect: str) -> ReturningUpdate[Any]:
+    """started → failed, fenced, with the job's final meta and progress (errors go beside it)."""
+    now = clock(dialect)
+    return (
+        update(jobs)
+        .where(_fenced())
+        .values(
+            status=JobStatus.FAILED,
+            completed_at=now,
+            updated_at=now,
+            meta=bindparam("p_meta", type_=jobs.c.meta.type),
+            progress_processed=bindparam("p_processed", type_=Integer),
+            progress_total=bindparam("p_total", type_=Integer),
+        )
+        .returning(*jobs.c, *_notice(dialect))
+    )
+
+
+def requeue_job(dialect: str) -> ReturningUpdate[Any]:
+    """started → pending, fenced: back to the front of its line, to run again from the start.
+
+    `p_attempts_after` is what the job's attempt count becomes: kept when its worker was lost
+    (the run counts), one less when the worker handed it back on its way out (it does not).
+    """
+    return (
+        update(jobs)
+        .where(_fenced())
+        .values(
+            status=JobStatus.PENDING,
+            started_at=None,
+            updated_at=clock(dialect),
+            worker_id=None,
+            attempts=bindparam("p_attempts_after", type_=Integer),
+            progress_processed=None,
+            progress_total=None,
+        )
+        .returning(*jobs.c, *_notice(dialect))
+    )
+
+
+def cancel_job(dialect: str) -> ReturningUpdate[Any]:
+    """pending → cancelled: the store's job (`p_store_id`, `p_job_id`) while it still waits."""
+    return (
+        update(jobs)
+        .where(
+            jobs.c.id == bindparam("p_job_id"),
+            jobs.c.store_id == bindparam("p_store_id"),
+            jobs.c.status == PENDING,
+        )
+        .values(
+            status=JobStatus.CANCELLED,
+            completed_at=clock(dialect),
+            updated_at=clock(dialect),
+        )
+        .returning(*jobs.c, *_notice(dialect))
+    )
+
+
+def record_progress(dialect: str) -> Update:
+    """How far a started job has got, fenced, for other processes to read while it runs."""
+    return (
+        update(jobs)
+        .where(_fenced())
+        .values(
+            progress_processed=bindparam("p_processed", type_=Integer),
+            progress_total=bindparam("p_total", type_=Integer),
+        )
+    )
+
+
+def add_job_errors(dialect: str) -> Insert:
+    """A job's errors, in the order they were found (one row per problem)."""
+    return insert(job_errors)
+
+
+def find_job(dialect: str) -> Select[Any]:
+    """The store's job (`p_store_id`, `p_job_id`), whatever its status."""
+    return select(jobs).where(
+        jobs.c.id == bindparam("p_job_id"), jobs.c.store_id == bindparam("p_store_id")
+    )
+
+
+def lock_job_unless_held(dialect: str) -> Select[Any]:
+    """Lock the job row (`p_seq`) unless another transaction holds it."""
+    return (
+        select(jobs.c.seq).where(jobs.c.seq == bindparam("p_seq")).with_for_update(skip_locked=True)
+    )
+
+
+# -- workers ---------------------------------------------------------------------------------
+
+
+def register_worker(dialect: str) -> Insert:
+    """A worker that starts: its id, where it runs, and when it was last heard from."""
+    now = clock(dialect)
+    return insert(workers).values(
+        id=bindparam("p_worker_id"),
+        hostname=bindparam("p_hostname"),
+        pid=bindparam("p_pid"),
+        started_at=now,
+        last_seen_at=now,
+    )
+
+
+def touch_worker(dialect: str) -> Update:
+    """The worker's heartbeat: it is alive now, and so are the jobs it runs."""
+    return (
+        update(workers)
+        .where(workers.c.id == bindparam("p_worker_id"))
+        .values(last_seen_at=clock(dialect))
+    )
+
+
+def forget_worker(dialect: str) -> Delete:
+    """A worker that stopped; whatever it still ran is abandoned at once."""
+    return delete(workers).where(workers.c.id == bindparam("p_worker_id"))
+
+
+def forget_silent_workers(dialect: str) -> Delete:
+    """Workers silent since long before the silence given, whose jobs were long taken back."""
+    return delete(workers).where(workers.c.last_seen_at < _silent_since(dialect))
+
+
+def find_abandoned_jobs(dialect: str) -> Select[Any]:
+    """Started jobs whose worker has gone silent (or is gone), oldest start first."""
+    alive = (
+        select(workers.c.id)
+        .where(workers.c.id == jobs.c.worker_id, workers.c.last_seen_at >= _silent_since(dialect))
+        .exists()
+    )
+    return (
+        select(jobs)
+        .where(jobs.c.status == STARTED, ~alive)
+        .order_by(jobs.c.started_at)
+        .limit(literal_column("100", Integer))
+    )
+
+
+def silence_parameters(now: Any, silence_seconds: float) -> dict[str, Any]:
+    """The parameters `find_abandoned_jobs` reads, on either database."""
+    return {
+        "p_silence_seconds": silence_seconds,
+        "p_silent_since": now - timedelta(seconds=silence_seconds),
+    }
+
+
+# -- waking ----------------------------------------------------------------------------------
+
+
+def notify_new_work(dialect: str) -> Any:
+    """Tell idle workers of every process, once this transaction commits (PostgreSQL)."""
+    return select(func.pg_notify(NEW_WORK_CHANNEL, ""))
+
+
+def notify_status(dialect: str) -> Any:
+    """Tell waiters of every process that the job (`p_job_id`) changed (PostgreSQL)."""
+    return select(func.pg_notify(STATUS_CHANNEL, bindparam("p_job_id")))
