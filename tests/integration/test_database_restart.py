@@ -1,13 +1,17 @@
-"""PostgreSQL restarts under load: workers reconnect, no job is lost and none stays stuck.
+"""PostgreSQL drops every connection under load: workers reconnect, no job is lost or stuck.
 
-PostgreSQL only: it is the one database here with a server to restart.
+PostgreSQL only: it is the one database here with a server to lose. The suite ends every
+connection to the test database (what a failover or an operator's `pg_terminate_backend` does);
+`make stress` (PXM_STRESS=1) also restarts the whole server, which the suite does not do
+because it would cut off every other user of a shared PostgreSQL.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,13 +31,33 @@ JOBS_PER_STORE = 40
 DRAIN_TIMEOUT_SECONDS = 180
 
 
-def restart_postgres() -> None:
+STRESS = os.environ.get("PXM_STRESS") == "1"
+
+
+def restart_postgres(engine: Engine) -> None:
     version = next(Path("/etc/postgresql").iterdir()).name
     subprocess.run(
         ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
         check=True,
         capture_output=True,
     )
+
+
+def terminate_backends(engine: Engine) -> None:
+    """End every other connection to the test database, the workers' ones included."""
+    with engine.connect() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    engine.dispose()
+
+
+FAULTS: list[Callable[[Engine], None]] = [terminate_backends]
+if STRESS:
+    FAULTS.append(restart_postgres)
 
 
 @pytest.fixture
@@ -59,7 +83,10 @@ def count_unfinished(engine: Engine) -> int:
             time.sleep(0.5)
 
 
-def test_workers_survive_a_database_restart(postgres_engine: Engine, postgres_url: str) -> None:
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda fault: fault.__name__)
+def test_workers_survive_losing_the_database(
+    postgres_engine: Engine, postgres_url: str, fault: Callable[[Engine], None]
+) -> None:
     engine = postgres_engine
     create_run_log(engine)
     for store_id in make_stores(engine, STORES):
@@ -73,8 +100,8 @@ def test_workers_survive_a_database_restart(postgres_engine: Engine, postgres_ur
         while count_unfinished(engine) == STORES * JOBS_PER_STORE:
             assert time.monotonic() < deadline, "the workers never started a job"
             time.sleep(0.05)
-        assert count_unfinished(engine) > 0, "the restart must land while jobs remain"
-        restart_postgres()
+        assert count_unfinished(engine) > 0, "the fault must land while jobs remain"
+        fault(engine)
         deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
         while count_unfinished(engine) and time.monotonic() < deadline:
             time.sleep(0.5)
@@ -82,7 +109,7 @@ def test_workers_survive_a_database_restart(postgres_engine: Engine, postgres_ur
         for worker in workers:
             worker.kill()
             worker.wait()
-    assert count_unfinished(engine) == 0, "a job stayed pending or started after the restart"
+    assert count_unfinished(engine) == 0, "a job stayed pending or started after the fault"
     with read_transaction(engine) as connection:
         statuses = dict(
             connection.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status)).all()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
@@ -143,35 +143,50 @@ class JobRun:
         progress: Progress | None,
         write_report: FailureReport | None = None,
     ) -> None:
+        def record(connection: Connection) -> None:
+            reported = _write_failure_report(connection, job, write_report)
+            if fail_job(connection, job, errors, {**meta, **reported}, progress, utc_now()) is None:
+                # Roll the report back with the rest: the job belongs to another worker now.
+                raise LeaseLost(job.id)
+
         try:
-            with write_transaction(self.engine) as connection:
-                reported = _write_failure_report(connection, job, write_report)
-                if (
-                    fail_job(connection, job, errors, {**meta, **reported}, progress, utc_now())
-                    is None
-                ):
-                    # Roll the report back with the rest: the job belongs to another worker now.
-                    raise LeaseLost(job.id)
+            self._record(job, record)
         except LeaseLost:
             logger.warning("job %s: taken back before its failure could be recorded", job.id)
 
-    def _requeue(self, job: Job, *, handed_back: bool) -> None:
-        """Put the job back in its line, trying until the database answers or the worker stops.
+    def give_back(self, job: Job) -> None:
+        """Requeue a job whose run ended in a way `run` did not foresee."""
+        try:
+            self._requeue(job, handed_back=False)
+        except Exception:
+            logger.exception("job %s: could not be requeued; it waits for recovery", job.id)
 
-        While this worker's heartbeat goes on, nobody else would take the job back.
+    def _requeue(self, job: Job, *, handed_back: bool) -> None:
+        """Put the job back in its line."""
+        self._record(
+            job, lambda connection: requeue_job(connection, job, utc_now(), handed_back=handed_back)
+        )
+
+    def _record(self, job: Job, record: Callable[[Connection], object]) -> None:
+        """Record what became of a job, trying until the database answers or the worker stops.
+
+        While this worker's heartbeat goes on nobody else takes the job back, so giving up
+        while the database is briefly away (a restart refuses new connections for a moment)
+        would leave the job `started` for as long as the worker lives.
         """
         while True:
             try:
                 with write_transaction(self.engine) as connection:
-                    requeue_job(connection, job, utc_now(), handed_back=handed_back)
+                    record(connection)
                 return
-            except DBAPIError as error:
-                if not _connection_lost(error) or self.stopping.wait(
-                    self.settings.worker_poll_seconds
-                ):
+            except (OperationalError, InterfaceError) as error:
+                if self.stopping.wait(self.settings.worker_poll_seconds):
                     # Once this worker is gone, others take the job back after its silence.
-                    logger.warning("job %s: could not be requeued (%s)", job.id, error.orig)
+                    logger.warning("job %s: left for recovery (%s)", job.id, error.orig)
                     return
+                logger.warning(
+                    "job %s: database unavailable (%s); trying again", job.id, error.orig
+                )
 
 
 def _refused_upgrade(error: Exception) -> bool:
@@ -180,9 +195,20 @@ def _refused_upgrade(error: Exception) -> bool:
     return getattr(driver_error, "sqlite_errorcode", None) in SQLITE_REFUSED_UPGRADE
 
 
+# PostgreSQL's classes of errors about the connection, not the statement: connection exceptions
+# (08) and operator intervention (57P: shut down, restarting, cannot connect now).
+LOST_CONNECTION_SQLSTATES = ("08", "57P")
+
+
 def _connection_lost(error: DBAPIError) -> bool:
     """The database went away (a restart, a dropped connection), not the statement's fault."""
-    return bool(error.connection_invalidated)
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, OperationalError) or hasattr(error.orig, "sqlite_errorcode"):
+        return False
+    # A connection that could not be made at all has no SQLSTATE.
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(LOST_CONNECTION_SQLSTATES)
 
 
 def _write_failure_report(

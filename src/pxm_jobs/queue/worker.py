@@ -135,9 +135,12 @@ class Worker:
             try:
                 self.run(job)
             except Exception:
-                # A job's failures are recorded by `run`; this is the worker's own bug. The job
-                # stays started: it is taken back when this worker stops or goes silent.
-                logger.exception("worker %s: job %s could not be run", self.id, job.id)
+                # A job's failures are recorded by `run`; this is the worker's own bug. Put the
+                # job back rather than leave it started for as long as this worker lives.
+                logger.exception(
+                    "worker %s: job %s could not be run; requeueing it", self.id, job.id
+                )
+                self.job_run.give_back(job)
 
 
 def _join_all(threads: list[threading.Thread], seconds: float) -> bool:
