@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select, update
 
 from pxm_jobs.catalog.errors import InvalidExportColumns
+from pxm_jobs.catalog.products import csv_export
 from pxm_jobs.catalog.products.csv_export import (
     CSV_CONTENT_TYPE,
     check_export_columns,
@@ -30,6 +31,7 @@ from pxm_jobs.jobs.product_export import run_product_export
 from pxm_jobs.queue.models import FILES_META_KEY, Job, JobStatus
 from pxm_jobs.queue.runner import JobContext, JobFailed
 from pxm_jobs.queue.worker import Worker
+from pxm_jobs.store import blobs as blob_store
 from pxm_jobs.store.blobs import get_blob, purge_expired_blobs, read_blob, write_blob
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import blob_chunks, blobs
@@ -156,9 +158,12 @@ def test_an_export_matching_nothing_is_one_file_with_only_the_header(engine: Eng
     assert records(data) == [[*IMPORT_COLUMNS, "_created_at", "_updated_at"]]
 
 
+# An export that fits in the first batch is not counted; a longer one is (exactly one batch too).
+@pytest.mark.parametrize("fetch_rows", [4, 10, 2000])
 def test_parts_hold_at_most_their_rows_and_every_product_once_oldest_first(
-    engine: Engine, settings: Settings
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, fetch_rows: int
 ) -> None:
+    monkeypatch.setattr(csv_export, "FETCH_ROWS", fetch_rows)
     store_id = new_store(engine)
     for start in range(0, 10, 5):  # two imports: two creation times
         rows = [[f"P{n}", f"s-{n}", "physical"] for n in range(start, start + 5)]
@@ -439,3 +444,24 @@ def test_the_worker_purges_expired_files_now_and_then(engine: Engine, settings: 
     with write_transaction(engine) as connection:
         connection.execute(update(blobs).values(expires_at=now - timedelta(seconds=1)))
     assert worker.housekeeper.purge_expired_files() == 0, "not again before the interval has passed"
+
+
+@pytest.mark.parametrize("pieces", [0, 1, 2, 5])
+def test_a_blob_knows_its_size_whether_it_is_one_piece_or_many(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, pieces: int
+) -> None:
+    monkeypatch.setattr(blob_store, "CHUNK_BYTES", 8)
+    store_id = new_store(engine)
+    content = b"0123456789abcdef"[: 8 * pieces] + (b"tail" if pieces > 1 else b"")
+    with write_transaction(engine) as connection:
+        written = write_blob(
+            connection,
+            store_id=store_id,
+            name="part_1.csv",
+            content_type="text/csv",
+            chunks=[content[:3], content[3:]],
+        )
+    with read_transaction(engine) as connection:
+        stored = get_blob(connection, written.id)
+        assert stored is not None and stored.size == len(content) == written.size
+        assert b"".join(read_blob(connection, written.id)) == content
