@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 
@@ -76,14 +76,6 @@ class _Waiters:
     def wake(self, job_id: str) -> None:
         with self._lock:
             waiting = list(self._by_job.get(job_id, ()))
-        for waiter in waiting:
-            waiter.ring()
-
-    def wake_each(self, job_ids: Sequence[str]) -> None:
-        with self._lock:
-            if not self._by_job:
-                return
-            waiting = [waiter for job_id in job_ids for waiter in self._by_job.get(job_id, ())]
         for waiter in waiting:
             waiter.ring()
 

@@ -96,10 +96,6 @@ def read_blob(connection: Connection, blob_id: str) -> Iterator[bytes]:
         position += 1
 
 
-def delete_blob(connection: Connection, blob_id: str) -> None:
-    delete_blobs(connection, [blob_id])
-
-
 def delete_blobs(connection: Connection, blob_ids: Collection[str]) -> None:
     if blob_ids:
         connection.execute(delete(blob_chunks).where(blob_chunks.c.blob_id.in_(list(blob_ids))))
