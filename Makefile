@@ -38,6 +38,7 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP)
 	PYTHONPATH=. $(BIN)/python -m benchmarks
 	PYTHONPATH=. $(BIN)/python -m benchmarks.throughput --rounds 3
+	PYTHONPATH=. $(BIN)/python -m benchmarks.real_jobs --rounds 3
 
 clean:
 	rm -rf $(VENV) pxm-jobs.db pxm-jobs.db-wal pxm-jobs.db-shm
