@@ -107,6 +107,7 @@ jobs = Table(
     Column("progress_total", Integer, nullable=True),
     Column("worker_id", String(128), nullable=True),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("cancel_requested_at", UtcDateTime, nullable=True),
     # The caller's Idempotency-Key and a digest of what it asked for; the key is released (set
     # to NULL) when a later request reuses it after the replay window.
     Column("idempotency_key", String(255), nullable=True),
