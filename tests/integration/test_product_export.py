@@ -22,7 +22,8 @@ from pxm_jobs.catalog.products.csv_export import (
     rows_per_part,
 )
 from pxm_jobs.catalog.products.csv_import import ImportResult, import_products
-from pxm_jobs.catalog.products.queries import Product, list_products, parse_product_filter
+from pxm_jobs.catalog.products.product_filter import parse_product_filter
+from pxm_jobs.catalog.products.queries import Product, list_products
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import RUNNERS

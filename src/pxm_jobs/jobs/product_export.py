@@ -14,7 +14,7 @@ from pxm_jobs.catalog.products.csv_export import (
     export_products,
     rows_per_part,
 )
-from pxm_jobs.catalog.products.queries import parse_product_filter
+from pxm_jobs.catalog.products.product_filter import parse_product_filter
 from pxm_jobs.clock import utc_now
 from pxm_jobs.job_errors import JobErrorDetail
 from pxm_jobs.jobs.kind import FileLinks, JobKind, JobRequest, as_retry

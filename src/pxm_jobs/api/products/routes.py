@@ -50,7 +50,8 @@ from pxm_jobs.catalog.errors import (
     ProductRejected,
 )
 from pxm_jobs.catalog.filters import FilterTerm
-from pxm_jobs.catalog.products.queries import get_product, list_products, parse_product_filter
+from pxm_jobs.catalog.products.product_filter import parse_product_filter
+from pxm_jobs.catalog.products.queries import get_product, list_products
 from pxm_jobs.catalog.products.rules import ProductLimits
 from pxm_jobs.catalog.products.writes import create_product, delete_product, update_product
 from pxm_jobs.clock import utc_now

@@ -28,7 +28,7 @@ from pxm_jobs.catalog.products.csv_format import (
     TEMPLATE_PREFIX,
     format_tags,
 )
-from pxm_jobs.catalog.products.queries import filter_conditions
+from pxm_jobs.catalog.products.product_filter import filter_conditions
 from pxm_jobs.config import Settings
 from pxm_jobs.store.blobs import write_blob
 from pxm_jobs.store.tables import products

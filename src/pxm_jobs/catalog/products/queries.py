@@ -15,8 +15,6 @@ from sqlalchemy import (
     String,
     any_,
     bindparam,
-    case,
-    exists,
     func,
     select,
     update,
@@ -25,7 +23,9 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from pxm_jobs.catalog.filters import EQ, IN, LIKE, FilterTerm, parse_filter
+from pxm_jobs.catalog.filters import FilterTerm
+from pxm_jobs.catalog.products.facets import index_new_products, reindex_products
+from pxm_jobs.catalog.products.product_filter import filter_conditions
 from pxm_jobs.store.tables import products
 
 # SQLite's limit on bound variables is the binding constraint there.
@@ -36,7 +36,18 @@ POSTGRES_LOOKUP_BATCH = 50_000
 
 # JSON that stores Python None as SQL NULL, not as the JSON text `null`.
 _NULLABLE_JSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
-_JSON_COLUMNS = frozenset({"tags", "locales", "templates"})
+_JSON_COLUMNS = frozenset(
+    {
+        "tags",
+        "locales",
+        "templates",
+        "custom_inputs",
+        "build_rules",
+        "components",
+        "shopper_attributes",
+        "admin_attributes",
+    }
+)
 _DATETIME_COLUMNS = frozenset({"created_at", "updated_at"})
 
 
@@ -59,6 +70,16 @@ class Product:
     templates: dict[str, dict[str, str]] | None
     created_at: datetime
     updated_at: datetime
+    custom_inputs: dict[str, Any] | None = None
+    build_rules: dict[str, Any] | None = None
+    components: dict[str, Any] | None = None
+    shopper_attributes: dict[str, str] | None = None
+    admin_attributes: dict[str, str] | None = None
+    parent_id: str | None = None
+
+    @property
+    def is_bundle(self) -> bool:
+        return self.components is not None
 
     @classmethod
     def from_row(cls, row: RowMapping) -> Product:
@@ -72,27 +93,6 @@ def get_product(connection: Connection, store_id: str, product_id: str) -> Produ
     query = select(products).where(products.c.store_id == store_id, products.c.id == product_id)
     row = connection.execute(query).mappings().first()
     return None if row is None else Product.from_row(row)
-
-
-# What a product filter may name, and the column it reads; `manufacturer_part_num` is PXM's alias.
-PRODUCT_FILTER_ATTRIBUTES = {
-    **{name: name for name in ("id", "sku", "slug", "name", "description", "external_ref")},
-    **{name: name for name in ("upc_ean", "mpn", "commodity_type", "status", "tags")},
-    "manufacturer_part_num": "mpn",
-}
-
-
-def parse_product_filter(text: str) -> list[FilterTerm]:
-    """The terms of a product filter such as `eq(sku,abc):like(name,*shoe*)`."""
-    return parse_filter(text, attributes=PRODUCT_FILTER_ATTRIBUTES, operators=(EQ, LIKE, IN))
-
-
-def like_pattern(value: str) -> str:
-    """A SQL LIKE pattern (escape `\\`) for a filter value: `*` is the wildcard, else contains."""
-    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    if "*" not in value:
-        return f"%{escaped}%"
-    return escaped.replace("*", "%")
 
 
 def list_products(
@@ -119,47 +119,6 @@ def list_products(
         select(func.count()).select_from(products).where(*conditions)
     ).scalar_one()
     return rows, total
-
-
-def filter_conditions(
-    store_id: str, filters: Sequence[FilterTerm], dialect: str
-) -> list[ColumnElement[bool]]:
-    """What a product of the store must satisfy to match every filter term."""
-    conditions = [products.c.store_id == store_id]
-    conditions.extend(build_condition(term, dialect) for term in filters)
-    return conditions
-
-
-def build_condition(product_filter: FilterTerm, dialect: str) -> ColumnElement[bool]:
-    """The SQL condition of one filter term; every value is a bound parameter."""
-    attribute, values = product_filter.attribute, product_filter.values
-    if attribute == "tags":
-        return _tags_condition(product_filter, dialect)
-    column = products.c[attribute]
-    if product_filter.operator == LIKE:
-        # Case-insensitive on both databases (SQLite's LIKE already is for ASCII).
-        return column.ilike(like_pattern(values[0]), escape="\\")
-    if len(values) == 1:
-        return column == values[0]
-    return column.in_(values)
-
-
-def _tags_condition(product_filter: FilterTerm, dialect: str) -> ColumnElement[bool]:
-    if dialect == "postgresql":
-        # Rows written as JSON `null` are not arrays, and would make the function fail.
-        tags = case(
-            (func.jsonb_typeof(products.c.tags) == "array", products.c.tags),
-            else_=func.jsonb_build_array(),
-        )
-        elements = func.jsonb_array_elements_text(tags).table_valued("value")
-    else:
-        elements = func.json_each(products.c.tags).table_valued("value")
-    tag = elements.c.value
-    if product_filter.operator == LIKE:
-        matches = tag.ilike(like_pattern(product_filter.values[0]), escape="\\")
-    else:
-        matches = tag.in_(product_filter.values)
-    return exists(select(1).select_from(elements).where(matches))
 
 
 def find_products_by(
@@ -234,6 +193,7 @@ def insert_products(connection: Connection, rows: Sequence[Mapping[str, Any]]) -
     except connection.dialect.loaded_dbapi.IntegrityError as error:
         # Raised by the driver itself: give callers the error Core would have raised.
         raise IntegrityError(statement, None, error) from error
+    index_new_products(connection, rows)
 
 
 def _stored_datetime(connection: Connection) -> Callable[[datetime], Any]:
@@ -293,6 +253,7 @@ def update_products(
         connection.execute(
             statement, [{f"p_{name}": value for name, value in change.items()} for change in group]
         )
+    reindex_products(connection, store_id, changes)
 
 
 def _update_parameter(name: str) -> Any:
