@@ -33,12 +33,8 @@ from pxm_jobs.catalog.products.queries import (
     store_has_products,
     update_products,
 )
-from pxm_jobs.catalog.products.rules import (
-    ALREADY_EXISTS,
-    UNIQUE_ATTRIBUTES,
-    ProductLimits,
-    check_product_attributes,
-)
+from pxm_jobs.catalog.products.rule_basics import ALREADY_EXISTS, ProductLimits
+from pxm_jobs.catalog.products.rules import UNIQUE_ATTRIBUTES, check_product_attributes
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.job_errors import JobErrorDetail
