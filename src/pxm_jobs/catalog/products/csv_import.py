@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pxm_jobs.catalog.errors import CatalogError, ImportRejected
 from pxm_jobs.catalog.products.csv_format import (
+    REMOVE_ATTRIBUTE,
     CsvLayout,
     allow_large_fields,
     parse_header,
@@ -49,6 +50,7 @@ INVALID_FILE = "invalid_file"
 INVALID_HEADER = "invalid_header"
 TOO_MANY = "too_many"
 CONFLICT = "conflict"
+BUNDLE = "bundle"
 # Problems of the file as a whole rather than of some rows: no row can be singled out for them.
 FILE_PROBLEMS = frozenset({INVALID_FILE, INVALID_HEADER, TOO_MANY, CONFLICT})
 
@@ -70,6 +72,8 @@ class _Row:
     product_id: str | None
     attributes: dict[str, Any]
     templates: list[tuple[str, str, str | None]] | None
+    # (`shopper_attributes` or `admin_attributes`, key, cell) for each keyed column.
+    keyed: list[tuple[str, str, str]] | None = None
     target: Product | None = None  # the existing product the row updates
     values: dict[str, Any] | None = None  # what the row stores, once checked
     unmatched: bool = False  # its id names no product, or its product is already taken
@@ -176,7 +180,12 @@ def _row_parser(layout: CsvLayout) -> Callable[[int, list[str]], _Row | JobError
     names = tuple(name for name, _ in layout.attributes)
     # The header always has name, sku and commodity_type, so this returns a tuple.
     attribute_cells = itemgetter(*(index for _, index in layout.attributes))
-    width, id_index, templates = layout.width, layout.id_index, layout.templates
+    width, id_index, templates, keyed = (
+        layout.width,
+        layout.id_index,
+        layout.templates,
+        layout.keyed,
+    )
 
     def parse_row(line: int, cells: list[str]) -> _Row | JobErrorDetail:
         if len(cells) != width:
@@ -193,7 +202,10 @@ def _row_parser(layout: CsvLayout) -> Callable[[int, list[str]], _Row | JobError
             template_cells = [
                 (template, field, cells[index] or None) for index, template, field in templates
             ]
-        return _Row(line, product_id, attributes, template_cells)
+        keyed_cells = None
+        if keyed:
+            keyed_cells = [(column, key, cells[index]) for index, column, key in keyed]
+        return _Row(line, product_id, attributes, template_cells, keyed_cells)
 
     return parse_row
 
@@ -241,6 +253,14 @@ def _match_rows(
             errors.append(_error(message, DUPLICATE_IN_FILE, row.line, field))
             row.unmatched = True
             continue
+        if target.is_bundle:
+            message = (
+                f"product {target.id} is a bundle; bundles cannot be imported (as in Elastic "
+                "Path): change it with PUT /pcm/products/{id}, or remove the row"
+            )
+            errors.append(_error(message, BUNDLE, row.line, field, target.id))
+            row.unmatched = True
+            continue
         claimed[target.id] = row.line
         row.target = target
 
@@ -249,12 +269,32 @@ def _check_rows(rows: list[_Row], limits: ProductLimits, errors: list[JobErrorDe
     for row in rows:
         if row.unmatched:
             continue
+        if row.keyed:
+            row.attributes.update(_merged_keyed(row.target, row.keyed))
         values, problems = check_product_attributes(
             row.attributes, is_new=row.target is None, limits=limits, row=row.line
         )
         errors.extend(problems)
         row.values = values
         row.attributes = _CHECKED  # the raw cells are not needed again: free them on big files
+
+
+def _merged_keyed(
+    target: Product | None, cells: list[tuple[str, str, str]]
+) -> dict[str, dict[str, str]]:
+    """The product's shopper and admin attributes after a row's keyed cells: only the keys
+    present change; `__REMOVE_ATTRIBUTE__` removes one, an empty cell is an empty string.
+    """
+    merged: dict[str, dict[str, str]] = {}
+    for column, key, cell in cells:
+        if column not in merged:
+            current = getattr(target, column) if target is not None else None
+            merged[column] = dict(current or {})
+        if cell == REMOVE_ATTRIBUTE:
+            merged[column].pop(key, None)
+        else:
+            merged[column][key] = cell
+    return merged
 
 
 def _check_unique_values(
