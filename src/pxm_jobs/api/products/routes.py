@@ -123,7 +123,7 @@ def list_store_products(
     filter: ProductFilterQuery = None,
     include: IncludeQuery = None,
 ) -> dict[str, Any]:
-    filters = _read_filter(filter)
+    filters = read_filter(filter)
     included = _read_include(include)
     found, total = list_products(
         connection, store_id, filters=filters, limit=page.limit, offset=page.offset
@@ -181,7 +181,7 @@ def create_store_product(
 ) -> dict[str, Any]:
     attributes = body.data.attributes.given()
     limits = ProductLimits.from_settings(settings)
-    with _catalog_errors_as_http():
+    with catalog_errors_as_http():
         product = create_product(
             connection,
             store_id,
@@ -213,7 +213,7 @@ def update_store_product(
             meta={"field": "data.id"},
         )
     limits = ProductLimits.from_settings(settings)
-    with _catalog_errors_as_http():
+    with catalog_errors_as_http():
         product = update_product(
             connection,
             store_id,
@@ -231,7 +231,7 @@ def update_store_product(
 def delete_store_product(
     product_id: str, store_id: StoreIdDep, connection: WriteConnectionDep
 ) -> Response:
-    with _catalog_errors_as_http():
+    with catalog_errors_as_http():
         delete_product(connection, store_id, require_uuid(product_id, "product"))
     return Response(status_code=204)
 
@@ -269,9 +269,10 @@ def export_store_products(
     return {"data": job_document(connection, job, links=links)}
 
 
-def _read_filter(text: str | None) -> list[FilterTerm]:
+def read_filter(text: str | None, *, required: bool = False) -> list[FilterTerm]:
+    """The terms of a product filter; a 400 naming the problem (an empty required one too)."""
     try:
-        return parse_product_filter(text) if text else []
+        return parse_product_filter(text or "") if text or required else []
     except InvalidFilter as error:
         raise ApiError(400, error.detail, meta={"parameter": "filter"}) from None
 
@@ -285,7 +286,7 @@ def _read_flag(name: str, raw: str | None) -> bool:
 
 
 @contextmanager
-def _catalog_errors_as_http() -> Iterator[None]:
+def catalog_errors_as_http() -> Iterator[None]:
     """A missing product is a 404; a product that breaks the rules a 422 naming the field."""
     try:
         yield

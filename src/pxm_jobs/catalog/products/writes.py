@@ -27,7 +27,11 @@ from pxm_jobs.catalog.products.relations import (
     VARIATION,
     Reference,
     add_references,
+    check_references,
+    list_references,
     refuse_deleting_components,
+    remove_references,
+    replace_references,
     write_components,
 )
 from pxm_jobs.catalog.products.rule_basics import ALREADY_EXISTS, ProductLimits
@@ -163,3 +167,36 @@ def _refuse_taken_values(
             )
     if problems:
         raise ProductRejected(problems)
+
+
+def change_references(
+    connection: Connection,
+    store_id: str,
+    product_id: str,
+    kind: str,
+    action: str,
+    references: Sequence[Reference],
+    now: datetime,
+) -> list[Reference]:
+    """`add`, `replace` or `remove` the product's references of one kind; what it has after."""
+    _lock_product(connection, store_id, product_id)
+    if action == "add":
+        add_references(connection, product_id, kind, references)
+    elif action == "replace":
+        replace_references(connection, product_id, kind, references)
+    else:
+        remove_references(connection, product_id, kind, [item.id for item in references])
+    update_products(connection, store_id, [{"id": product_id, "updated_at": now}])
+    return list_references(connection, product_id, kind)
+
+
+def change_main_image(
+    connection: Connection, store_id: str, product_id: str, file_id: str | None, now: datetime
+) -> None:
+    """Name the product's main image file (`main_image_id`, as the import sets it), or none."""
+    current = _lock_product(connection, store_id, product_id)
+    if file_id is not None:
+        check_references("main image", [Reference(file_id)])
+    if current.main_image_id != file_id:
+        change = {"id": product_id, "main_image_id": file_id, "updated_at": now}
+        update_products(connection, store_id, [change])
