@@ -202,9 +202,11 @@ def _check_option(path: str, option: Any) -> None:
 
 
 def component_product_ids(components: Mapping[str, Any] | None) -> list[str]:
-    """The products a bundle's options name, each once, in the order they first appear."""
+    """The products a bundle's options name, each once, in the order they first appear with
+    components by name (PostgreSQL's JSONB keeps no key order, so the order sent is lost).
+    """
     found: dict[str, None] = {}
-    for spec in (components or {}).values():
+    for _, spec in sorted((components or {}).items()):
         for option in spec.get("options") or ():
             found[option["id"]] = None
     return list(found)
