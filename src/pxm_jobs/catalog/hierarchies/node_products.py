@@ -224,13 +224,12 @@ def _lock_nodes(connection: Connection, store_id: str, node_ids: Sequence[str]) 
     """
     found: dict[str, str] = {}
     for batch in _batches(_searchable(_distinct(node_ids))):
-        found.update(
-            connection.execute(
-                select(nodes.c.id, nodes.c.hierarchy_id).where(
-                    nodes.c.store_id == store_id, nodes.c.id.in_(batch)
-                )
-            ).tuples()
+        rows = connection.execute(
+            select(nodes.c.id, nodes.c.hierarchy_id).where(
+                nodes.c.store_id == store_id, nodes.c.id.in_(batch)
+            )
         )
+        found.update((node_id, hierarchy_id) for node_id, hierarchy_id in rows)
     for hierarchy_id in sorted(set(found.values())):
         lock_hierarchy(connection, store_id, hierarchy_id)
     return [node_id for node_id in _distinct(node_ids) if node_id in found]
