@@ -263,7 +263,10 @@ product_facets = Table(
     # `tags`, `shopper_attributes.<key>`, `admin_attributes.<key>`, `extensions.<t>.<field>`.
     Column("facet", String(1100), nullable=False),
     Column("value", String(1100), nullable=False),
-    Index("ix_product_facets_lookup", "store_id", "facet", "value", "product_id"),
+    # The product's creation time, which never changes: a list filtered on one facet reads
+    # its page (newest first) and its total from this index alone.
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_product_facets_lookup", "store_id", "facet", "value", "created_at", "product_id"),
     Index("ix_product_facets_product", "product_id"),
 )
 

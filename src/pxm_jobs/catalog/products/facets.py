@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, insert
+from sqlalchemy import ColumnElement, Connection, and_, delete, insert, select
 
-from pxm_jobs.store.tables import product_facets
+from pxm_jobs.store.tables import product_facets, products
 
 TAGS_FACET: Final = "tags"
 SHOPPER_PREFIX: Final = "shopper_attributes."
@@ -31,7 +32,7 @@ _DIGEST_PREFIX: Final = "sha256:"
 # Rows per INSERT or DELETE batch: well under SQLite's limit on bound variables.
 _BATCH: Final = 200
 
-FacetRow = tuple[str, str, str, str]
+FacetRow = tuple[str, str, str, str, datetime]
 
 
 def indexed_text(text: str) -> str:
@@ -62,9 +63,15 @@ def facet_values(column: str, value: Any) -> Iterator[tuple[str, str]]:
                 yield extension_facet(template, field), text
 
 
-def _rows(store_id: str, product_id: str, column: str, value: Any) -> Iterator[FacetRow]:
+def _rows(
+    store_id: str, product_id: str, created_at: datetime, column: str, value: Any
+) -> Iterator[FacetRow]:
+    seen: set[tuple[str, str]] = set()
     for facet, text in facet_values(column, value):
-        yield product_id, store_id, indexed_text(facet), indexed_text(text)
+        key = (indexed_text(facet), indexed_text(text))
+        if key not in seen:  # `extensions.a.b.c` may come from two (template, field) pairs
+            seen.add(key)
+            yield product_id, store_id, *key, created_at
 
 
 def index_new_products(connection: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -73,7 +80,7 @@ def index_new_products(connection: Connection, rows: Iterable[Mapping[str, Any]]
         facet
         for row in rows
         for column in FACET_COLUMNS
-        for facet in _rows(row["store_id"], row["id"], column, row.get(column))
+        for facet in _rows(row["store_id"], row["id"], row["created_at"], column, row.get(column))
     )
     _insert(connection, facets)
 
@@ -87,6 +94,7 @@ def reindex_products(
         for column in FACET_COLUMNS:
             if column in change:
                 by_column.setdefault(column, []).append(change)
+    created: dict[str, datetime] = {}
     for column, group in by_column.items():
         ids = [change["id"] for change in group]
         for start in range(0, len(ids), _BATCH):
@@ -96,12 +104,20 @@ def reindex_products(
                     product_facets.c.product_id.in_(batch), _facets_of(column)
                 )
             )
+            missing = [product_id for product_id in batch if product_id not in created]
+            if missing:
+                rows = connection.execute(
+                    select(products.c.id, products.c.created_at).where(products.c.id.in_(missing))
+                )
+                created.update((product_id, moment) for product_id, moment in rows)
         _insert(
             connection,
             (
                 facet
                 for change in group
-                for facet in _rows(store_id, change["id"], column, change[column])
+                for facet in _rows(
+                    store_id, change["id"], created[change["id"]], column, change[column]
+                )
             ),
         )
 
@@ -125,14 +141,24 @@ def _insert(connection: Connection, facets: Iterable[FacetRow]) -> None:
     if connection.dialect.name == "postgresql":
         driver = connection.connection.driver_connection
         assert driver is not None
-        statement = "COPY product_facets (product_id, store_id, facet, value) FROM STDIN"
+        statement = (
+            "COPY product_facets (product_id, store_id, facet, value, created_at) FROM STDIN"
+        )
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for facet in facets:
-                copy.write_row(facet)
+            for *texts, moment in facets:
+                copy.write_row((*texts, moment.astimezone(UTC).replace(tzinfo=None)))
         return
-    batch: list[dict[str, str]] = []
-    for product_id, store, name, text in facets:
-        batch.append({"product_id": product_id, "store_id": store, "facet": name, "value": text})
+    batch: list[dict[str, Any]] = []
+    for product_id, store, name, text, moment in facets:
+        batch.append(
+            {
+                "product_id": product_id,
+                "store_id": store,
+                "facet": name,
+                "value": text,
+                "created_at": moment,
+            }
+        )
         if len(batch) >= 5000:
             connection.execute(insert(product_facets), batch)
             batch = []

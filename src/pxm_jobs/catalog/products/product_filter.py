@@ -191,6 +191,23 @@ def _timestamp(term: FilterTerm, dialect: str) -> ColumnElement[object]:
     return bindparam(None, moment.strftime(_SQLITE_TIMESTAMP), type_=String())
 
 
+def facet_lookup(term: FilterTerm, store_id: str) -> list[ColumnElement[bool]] | None:
+    """For `eq` on a tag or a JSON key, the conditions on `product_facets` rows it matches."""
+    if term.operator != EQ:
+        return None
+    if term.attribute == "tags":
+        facet = TAGS_FACET
+    elif term.attribute.startswith(JSON_KEY_PREFIXES):
+        facet = term.attribute
+    else:
+        return None
+    return [
+        product_facets.c.store_id == store_id,
+        product_facets.c.facet == indexed_text(facet),
+        product_facets.c.value == indexed_text(term.values[0]),
+    ]
+
+
 def _facet_condition(term: FilterTerm, store_id: str, facet: str) -> ColumnElement[bool]:
     value = product_facets.c.value
     matches: ColumnElement[bool]

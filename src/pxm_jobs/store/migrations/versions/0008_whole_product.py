@@ -79,6 +79,7 @@ def upgrade() -> None:
         sa.Column("store_id", sa.String(length=36), nullable=False),
         sa.Column("facet", sa.String(length=1100), nullable=False),
         sa.Column("value", sa.String(length=1100), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["product_id"],
             ["products.id"],
@@ -87,7 +88,9 @@ def upgrade() -> None:
         ),
     )
     op.create_index(
-        "ix_product_facets_lookup", "product_facets", ["store_id", "facet", "value", "product_id"]
+        "ix_product_facets_lookup",
+        "product_facets",
+        ["store_id", "facet", "value", "created_at", "product_id"],
     )
     op.create_index("ix_product_facets_product", "product_facets", ["product_id"])
     _index_existing_tags()
@@ -98,15 +101,15 @@ def _index_existing_tags() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         op.execute(
-            "INSERT INTO product_facets (product_id, store_id, facet, value) "
-            "SELECT DISTINCT p.id, p.store_id, 'tags', t.value FROM products p, "
+            "INSERT INTO product_facets (product_id, store_id, facet, value, created_at) "
+            "SELECT DISTINCT p.id, p.store_id, 'tags', t.value, p.created_at FROM products p, "
             "jsonb_array_elements_text(CASE WHEN jsonb_typeof(p.tags) = 'array' "
             "THEN p.tags ELSE '[]'::jsonb END) AS t(value)"
         )
     else:
         op.execute(
-            "INSERT INTO product_facets (product_id, store_id, facet, value) "
-            "SELECT DISTINCT p.id, p.store_id, 'tags', t.value FROM products p, "
+            "INSERT INTO product_facets (product_id, store_id, facet, value, created_at) "
+            "SELECT DISTINCT p.id, p.store_id, 'tags', t.value, p.created_at FROM products p, "
             "json_each(CASE WHEN json_type(p.tags) = 'array' THEN p.tags ELSE '[]' END) AS t"
         )
 
