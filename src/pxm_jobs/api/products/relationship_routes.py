@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from pxm_jobs.api.common_schemas import PublicModel, error_responses
 from pxm_jobs.api.deps import ReadConnectionDep, StoreIdDep, WriteConnectionDep
+from pxm_jobs.api.errors import ApiError
 from pxm_jobs.api.hierarchies.rendering import render_node
 from pxm_jobs.api.hierarchies.schemas import NodeListDocument
 from pxm_jobs.api.pagination import PageDep, list_document
@@ -90,7 +91,21 @@ class MainImage(BaseModel):
 
 
 class MainImageReplacement(BaseModel):
-    data: list[FileReference] = Field(max_length=1)
+    """pim.yaml sends a list of one file; EP's JavaScript SDK sends the file itself."""
+
+    data: list[FileReference] | FileReference = Field()
+
+    def file_id(self) -> str | None:
+        if isinstance(self.data, FileReference):
+            return self.data.id
+        if len(self.data) > 1:
+            raise ApiError(
+                422,
+                "a product has one main image; send a list of one file (or none to remove it)",
+                title="Failed Validation",
+                meta={"field": "data"},
+            )
+        return self.data[0].id if self.data else None
 
 
 @router.post(
@@ -313,8 +328,7 @@ def replace_main_image(
     connection: WriteConnectionDep,
 ) -> Response:
     """`data` is a list of one file (none removes the main image)."""
-    file_id = body.data[0].id if body.data else None
-    return _set_main_image(product_id, file_id, store_id, connection)
+    return _set_main_image(product_id, body.file_id(), store_id, connection)
 
 
 @router.delete(RELATIONSHIPS + "/main_image", **_NO_CONTENT)
