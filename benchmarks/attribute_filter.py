@@ -19,8 +19,8 @@ from datetime import timedelta
 from sqlalchemy import Engine, insert
 
 from benchmarks.harness import DATABASES, fresh_engine
-from pxm_jobs.catalog.products.csv_import import new_product_ids
 from pxm_jobs.catalog.products.product_filter import parse_product_filter
+from pxm_jobs.catalog.products.product_ids import new_product_ids
 from pxm_jobs.catalog.products.queries import insert_products, list_products
 from pxm_jobs.clock import utc_now
 from pxm_jobs.store.engine import read_transaction, write_transaction

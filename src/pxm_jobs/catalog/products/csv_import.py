@@ -7,7 +7,6 @@ spans lines is numbered by the line it starts on, as a text editor shows it.
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,14 +17,15 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from pxm_jobs.catalog.errors import CatalogError, ImportRejected
+from pxm_jobs.catalog.products.cell_merges import merge_keyed_cells, merge_templates
 from pxm_jobs.catalog.products.csv_format import (
-    REMOVE_ATTRIBUTE,
     CsvLayout,
     allow_large_fields,
     parse_header,
     read_csv_records,
     split_tags,
 )
+from pxm_jobs.catalog.products.product_ids import new_product_ids as new_product_ids
 from pxm_jobs.catalog.products.queries import (
     Product,
     find_product_ids_by,
@@ -270,31 +270,13 @@ def _check_rows(rows: list[_Row], limits: ProductLimits, errors: list[JobErrorDe
         if row.unmatched:
             continue
         if row.keyed:
-            row.attributes.update(_merged_keyed(row.target, row.keyed))
+            row.attributes.update(merge_keyed_cells(row.target, row.keyed))
         values, problems = check_product_attributes(
             row.attributes, is_new=row.target is None, limits=limits, row=row.line
         )
         errors.extend(problems)
         row.values = values
         row.attributes = _CHECKED  # the raw cells are not needed again: free them on big files
-
-
-def _merged_keyed(
-    target: Product | None, cells: list[tuple[str, str, str]]
-) -> dict[str, dict[str, str]]:
-    """The product's shopper and admin attributes after a row's keyed cells: only the keys
-    present change; `__REMOVE_ATTRIBUTE__` removes one, an empty cell is an empty string.
-    """
-    merged: dict[str, dict[str, str]] = {}
-    for column, key, cell in cells:
-        if column not in merged:
-            current = getattr(target, column) if target is not None else None
-            merged[column] = dict(current or {})
-        if cell == REMOVE_ATTRIBUTE:
-            merged[column].pop(key, None)
-        else:
-            merged[column][key] = cell
-    return merged
 
 
 def _check_unique_values(
@@ -367,14 +349,14 @@ def _plan_writes(
             # The checked values are complete for a new product; the row adds the rest.
             values["id"] = next(new_ids)
             values["store_id"] = store_id
-            values["templates"] = _merge_templates(None, row.templates)
+            values["templates"] = merge_templates(None, row.templates)
             values["created_at"] = values["updated_at"] = now
             new_rows.append(values)
             continue
         target = row.target
         change = {name: value for name, value in values.items() if getattr(target, name) != value}
         if row.templates is not None:
-            templates = _merge_templates(target.templates, row.templates)
+            templates = merge_templates(target.templates, row.templates)
             if templates != target.templates:
                 change["templates"] = templates
         if change:
@@ -382,38 +364,6 @@ def _plan_writes(
             change["updated_at"] = now
             changes.append(change)
     return new_rows, changes
-
-
-def new_product_ids(count: int) -> list[str]:
-    """`count` random (version 4) UUIDs as strings.
-
-    Made from one call for random bytes: `str(uuid.uuid4())` per row costs as much as parsing
-    the row. The bits set are those of uuid4: version 4, RFC 4122 variant.
-    """
-    digits = os.urandom(16 * count).hex()
-    ids = []
-    for start in range(0, 32 * count, 32):
-        d = digits[start : start + 32]
-        ids.append(f"{d[:8]}-{d[8:12]}-4{d[13:16]}-{_VARIANT[d[16]]}{d[17:20]}-{d[20:]}")
-    return ids
-
-
-# The variant's two high bits are 10: the nibble's low two bits stay random.
-_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
-
-
-def _merge_templates(
-    current: dict[str, dict[str, str]] | None, cells: list[tuple[str, str, str | None]] | None
-) -> dict[str, dict[str, str]] | None:
-    """Template data after applying a row's template cells; a blank cell removes the field."""
-    merged = {template: dict(fields) for template, fields in (current or {}).items()}
-    for template, field, value in cells or ():
-        if value is None:
-            merged.get(template, {}).pop(field, None)
-        else:
-            merged.setdefault(template, {})[field] = value
-    merged = {template: fields for template, fields in merged.items() if fields}
-    return merged or None
 
 
 def _write_changes(

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from pxm_jobs.catalog.errors import ProductNotFound, ProductRejected
-from pxm_jobs.catalog.products.csv_import import new_product_ids
+from pxm_jobs.catalog.products.product_ids import new_product_ids
 from pxm_jobs.catalog.products.queries import (
     Product,
     find_product_ids_by,
