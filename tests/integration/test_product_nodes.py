@@ -10,8 +10,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, func, select
 
+from pxm_jobs.catalog.products.product_ids import new_product_ids
+from pxm_jobs.catalog.products.queries import insert_products
+from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
-from pxm_jobs.store.engine import read_transaction
+from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import node_products
 from tests.job_api import Json, only_error, run_jobs, show_job
 from tests.store_client import StoreClient, store_client
@@ -151,3 +154,32 @@ def test_a_duplicate_takes_a_slug_and_checks_it(
     copy_id = show_job(api, job["id"])["meta"]["hierarchy_id"]
     copied = api.http.get(f"/pcm/hierarchies/{copy_id}").json()["data"]
     assert copied["attributes"]["slug"] == "shoes-copy"
+
+
+def test_attaching_thousands_of_products_is_one_request(api: StoreClient, engine: Engine) -> None:
+    shoes = hierarchy(api, "Shoes")
+    trail, road = node(api, shoes, "Trail"), node(api, shoes, "Road")
+    now = utc_now()
+    rows = [
+        {
+            "id": product_id,
+            "store_id": api.store_id,
+            "name": f"Shoe {n}",
+            "slug": f"shoe-{n}",
+            "sku": f"shoe-{n}",
+            "status": "live",
+            "commodity_type": "physical",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n, product_id in enumerate(new_product_ids(3000))
+    ]
+    with write_transaction(engine) as connection:
+        insert_products(connection, rows)
+    body = {"data": {"filter": "like(sku,shoe-*)", "node_ids": [trail, road]}}
+    assert post(api, "/pcm/products/attach_nodes", body, 200)["meta"]["nodes_attached"] == 2
+    listed = api.http.get(f"/pcm/hierarchies/{shoes}/nodes/{road}/products").json()
+    assert listed["meta"]["results"]["total"] == 3000
+    assert post(api, "/pcm/products/detach_nodes", body, 200)["meta"]["nodes_detached"] == 2
+    with read_transaction(engine) as connection:
+        assert connection.execute(select(func.count()).select_from(node_products)).scalar() == 0

@@ -329,6 +329,8 @@ def test_files_templates_and_main_image_are_kept_as_references(api: StoreClient)
     }
     assert api.http.delete(f"{path}/main_image").status_code == 204
     assert api.http.get(f"{path}/main_image").json() == {"data": []}
+    unstorable = {"data": [{"type": "file", "id": "f-1", "meta": {"tags": ["a\u0000b"]}}]}
+    assert api.http.post(f"{path}/files", json=unstorable).status_code == 422
 
 
 def test_filters_of_eps_newer_api(api: StoreClient) -> None:

@@ -8,7 +8,7 @@ and variations belong to other services: their ids are kept as given, in the ord
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -94,11 +94,25 @@ def check_references(kind: str, references: Iterable[Reference]) -> list[Referen
         if not reference.id or len(reference.id) > REFERENCE_ID_MAX_CHARS:
             message = f"a {kind} id must be 1 to {REFERENCE_ID_MAX_CHARS} characters"
             raise ProductRejected([JobErrorDetail(message=message, code="invalid_value")])
-        if not is_storable(reference.id):
-            message = f"{kind} id {reference.id!r} holds a character no id can hold"
+        texts = [reference.id, *_texts_in(reference.meta)]
+        if not all(is_storable(text) for text in texts):
+            message = f"{kind} {reference.id!r} holds a character no text can hold (NUL)"
             raise ProductRejected([JobErrorDetail(message=message, code="invalid_value")])
         chosen.setdefault(reference.id, reference)
     return list(chosen.values())
+
+
+def _texts_in(value: Any) -> Iterator[str]:
+    """Every text in a JSON value, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield str(key)
+            yield from _texts_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts_in(item)
 
 
 def add_references(
