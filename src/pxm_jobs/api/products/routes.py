@@ -76,7 +76,9 @@ ProductFilterQuery = Annotated[
     str | None,
     Query(
         description="Terms `op(attribute,value)` joined by `:`, such as "
-        "`eq(sku,abc):like(name,*shoe*)`; operators eq, like, in. Unusable ones are a 400.",
+        "`eq(sku,abc):like(name,*shoe*):eq(admin_attributes.bin,A-1)`; operators eq, like, "
+        "in, and gt, ge, lt, le on id, created_at, updated_at and external_ref. Unusable "
+        "ones are a 400.",
     ),
 ]
 IncludeQuery = Annotated[
