@@ -160,6 +160,8 @@ def replace_references(
 def remove_references(
     connection: Connection, product_id: str, kind: str, ids: Sequence[str]
 ) -> None:
+    """Remove these ids; ids the product does not name (or no id can be) are ignored."""
+    ids = [reference_id for reference_id in ids if is_storable(reference_id)]
     for start in range(0, len(ids), _BATCH):
         connection.execute(
             delete(product_references).where(
