@@ -1,0 +1,205 @@
+"""Writing what a price book import planned: new rows in bulk, changed rows in bulk.
+
+Books are few and go through Core; prices and modifiers go through `bulk`. Entries whose
+values would change nothing are left alone, and are not counted as updated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, insert, update
+
+from pxm_jobs.catalog.pricebooks.bulk import insert_rows, update_rows
+from pxm_jobs.catalog.pricebooks.import_objects import JSON_COLUMNS, dump_json
+from pxm_jobs.catalog.pricebooks.import_plan import Planned
+from pxm_jobs.store.tables import price_modifiers, pricebooks, prices
+
+BOOK_COLUMNS = ("name", "description", "external_ref")
+
+
+@dataclass(frozen=True)
+class Counts:
+    created: int
+    updated: int
+
+
+@dataclass(frozen=True)
+class ChildTable:
+    """A table of what lives in a price book, and its columns unique in the book."""
+
+    table: Table
+    columns: tuple[str, ...]  # every column, `id` first, as rows are written
+    unique: tuple[str, ...]
+
+    @property
+    def changeable(self) -> tuple[str, ...]:
+        fixed = {"id", "store_id", "pricebook_id", "created_at", "updated_at"}
+        return tuple(name for name in self.columns if name not in fixed)
+
+
+PRICES = ChildTable(
+    prices,
+    (
+        "id",
+        "store_id",
+        "pricebook_id",
+        "sku",
+        "external_ref",
+        "currencies",
+        "sales",
+        "admin_attributes",
+        "shopper_attributes",
+        "created_at",
+        "updated_at",
+    ),
+    ("sku", "external_ref"),
+)
+MODIFIERS = ChildTable(
+    price_modifiers,
+    (
+        "id",
+        "store_id",
+        "pricebook_id",
+        "name",
+        "modifier_type",
+        "external_ref",
+        "currencies",
+        "created_at",
+        "updated_at",
+    ),
+    ("name", "external_ref"),
+)
+
+
+def write_books(
+    connection: Connection, entries: Sequence[Planned], now: datetime, *, dry_run: bool
+) -> Counts:
+    new = [entry for entry in entries if entry.existing is None]
+    changes: list[tuple[str, dict[str, Any]]] = []
+    for entry in entries:
+        if entry.existing is None:
+            continue
+        change = {
+            name: value
+            for name, value in entry.values.items()
+            if name in BOOK_COLUMNS and entry.existing[name] != value
+        }
+        if change:
+            changes.append((entry.id, {**change, "updated_at": now}))
+    if not dry_run:
+        if new:
+            rows = [
+                {
+                    **{name: entry.values.get(name) for name in BOOK_COLUMNS},
+                    "id": entry.id,
+                    "store_id": entry.scope,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for entry in new
+            ]
+            connection.execute(insert(pricebooks), rows)
+        _free_values(connection, pricebooks, entries, ("name", "external_ref"))
+        for book_id, change in changes:
+            connection.execute(update(pricebooks).where(pricebooks.c.id == book_id).values(change))
+    return Counts(len(new), len(changes))
+
+
+def write_children(
+    connection: Connection,
+    kind: ChildTable,
+    store_id: str,
+    entries: Sequence[Planned],
+    now: datetime,
+    *,
+    dry_run: bool,
+) -> Counts:
+    """Insert the new prices (or modifiers) and apply the changes to existing ones."""
+    new_rows: list[list[Any]] = []
+    changed: list[Planned] = []
+    for entry in entries:
+        if entry.existing is None:
+            new_rows.append(_new_row(kind, entry, store_id, now))
+        elif _changes_something(entry):
+            changed.append(entry)
+    if not dry_run:
+        _free_values(connection, kind.table, changed, kind.unique)
+        columns = ("id", *kind.changeable, "updated_at")
+        update_rows(
+            connection,
+            kind.table,
+            columns,
+            (
+                [entry.id, *(_stored(entry, name) for name in kind.changeable), now]
+                for entry in changed
+            ),
+        )
+        insert_rows(connection, kind.table, kind.columns, new_rows)
+    return Counts(len(new_rows), len(changed))
+
+
+def _new_row(kind: ChildTable, entry: Planned, store_id: str, now: datetime) -> list[Any]:
+    given: dict[str, Any] = {"id": entry.id, "store_id": store_id, "pricebook_id": entry.scope}
+    given.update(created_at=now, updated_at=now)
+    values = entry.values
+    return [given[name] if name in given else values.get(name) for name in kind.columns]
+
+
+def _changes_something(entry: Planned) -> bool:
+    existing = entry.existing
+    assert existing is not None
+    for name, value in entry.values.items():
+        if name in JSON_COLUMNS:
+            value = json.loads(value) if value is not None else None
+        if existing[name] != value:
+            return True
+    return False
+
+
+def _stored(entry: Planned, name: str) -> Any:
+    """The column's value after the import, JSON columns as JSON text."""
+    if name in entry.values:
+        return entry.values[name]
+    assert entry.existing is not None
+    value = entry.existing[name]
+    return dump_json(value) if name in JSON_COLUMNS and value is not None else value
+
+
+def _free_values(
+    connection: Connection, table: Table, entries: Sequence[Planned], unique: Sequence[str]
+) -> None:
+    """Move values out of the way that one changed row gives up and another takes.
+
+    A unique index is checked row by row as an update goes, so two rows swapping their SKUs
+    would collide halfway; the rows giving a value up get a placeholder first.
+    """
+    for column in unique:
+        wanted = {
+            (entry.scope, entry.values[column])
+            for entry in entries
+            if entry.values.get(column) is not None
+        }
+        freed = [
+            entry
+            for entry in entries
+            if entry.existing is not None
+            and column in entry.values
+            and entry.existing[column] != entry.values[column]
+            and (entry.scope, entry.existing[column]) in wanted
+        ]
+        if not freed:
+            continue
+        placeholder = table.c[column].nullable
+        statement = update(table).where(table.c.id == bindparam("p_id"))
+        connection.execute(
+            statement.values({column: bindparam("p_value")}),
+            [
+                {"p_id": entry.id, "p_value": None if placeholder else f"~{entry.id}"}
+                for entry in freed
+            ],
+        )
