@@ -25,6 +25,7 @@ def insert_rows(
     assert driver is not None
     names = ", ".join(columns)
     plain = _plain_rows(connection, table, columns, rows)
+    statement = ""
     try:
         if connection.dialect.name == "postgresql":
             statement = f"COPY {table.name} ({names}) FROM STDIN"
@@ -50,14 +51,16 @@ def update_rows(
     assert driver is not None
     plain = _plain_rows(connection, table, columns, rows)
     changed = columns[1:]
+    statement = ""
     try:
         if connection.dialect.name == "postgresql":
             staging = f"staging_{table.name}"
             with driver.cursor() as cursor:
                 # Names are the schema's own; the rows arrive by COPY, never as SQL text.
+                # Made from a query, it has the columns' types but none of their constraints.
                 cursor.execute(
-                    f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} "
-                    f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DROP"
+                    f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DROP AS "  # noqa: S608
+                    f"SELECT {', '.join(columns)} FROM {table.name} WITH NO DATA"
                 )
                 cursor.execute(f"TRUNCATE {staging}")
                 with cursor.copy(f"COPY {staging} ({', '.join(columns)}) FROM STDIN") as copy:
