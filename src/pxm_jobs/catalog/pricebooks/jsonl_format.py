@@ -91,6 +91,11 @@ def _gunzip(pieces: Iterator[bytes]) -> Iterator[bytes]:
                 if stream.eof:
                     if not data.strip(b"\x00"):
                         break  # zero padding after the last member, which gzip allows
+                    if len(data) >= len(GZIP_MAGIC) and not is_gzip(data):
+                        raise GzipUnreadable(
+                            "error processing gzip file: the bytes after its gzip data are not "
+                            "gzip data; compress the file again"
+                        )
                     stream = _gzip_member()  # another member follows the one that ended
                 out = stream.decompress(data, INFLATE_STEP_BYTES)
                 if out:
@@ -168,8 +173,10 @@ def read_objects(chunks: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
                     raise InvalidJsonObject(ordinal + 1, reason) from error
                 retry_at = len(buffer) + (len(buffer) - position)
                 break
-            except (ValueError, RecursionError) as error:  # huge integers, deep nesting
-                raise InvalidJsonObject(ordinal + 1, str(error) or "nested too deeply") from error
+            except RecursionError as error:
+                raise InvalidJsonObject(ordinal + 1, "it is nested too deeply") from error
+            except ValueError as error:  # an integer of more digits than Python reads
+                raise InvalidJsonObject(ordinal + 1, str(error)) from error
             ordinal += 1
             yield ordinal, value
             position = end
