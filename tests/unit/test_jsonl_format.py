@@ -60,10 +60,10 @@ def test_gzip_is_known_by_its_magic_bytes_and_members_follow_one_another(size: i
 
 def test_a_truncated_or_damaged_gzip_stream_is_reported_as_such() -> None:
     packed = gzip.compress(EXAMPLE)
-    with pytest.raises(GzipUnreadable, match="^error processing gzip file: it ends before"):
+    with pytest.raises(GzipUnreadable, match=r"^error processing gzip file: it ends before"):
         list(inflated([packed[:-12]], LIMIT))
     damaged = packed[:30] + bytes(b ^ 0xFF for b in packed[30:60]) + packed[60:]
-    with pytest.raises(GzipUnreadable, match="^error processing gzip file"):
+    with pytest.raises(GzipUnreadable, match=r"^error processing gzip file"):
         list(inflated([damaged], LIMIT))
     with pytest.raises(GzipUnreadable, match="are not gzip data"):
         list(inflated([packed + b"trailing words"], LIMIT))
