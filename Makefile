@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test check stress bench migrate clean
+.PHONY: run test check stress bench compat migrate clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP)
 	PYTHONPATH=. $(BIN)/python -m benchmarks
 	PYTHONPATH=. $(BIN)/python -m benchmarks.throughput --rounds 3
+
+# Elastic Path's published JavaScript SDK against a live server; needs Node 18+ and npm, and is
+# not part of `make test`.
+compat: $(STAMP)
+	cd compat && npm ci --no-audit --no-fund --silent
+	PYTHONPATH=. $(BIN)/python -m compat.run
 
 clean:
 	rm -rf $(VENV) pxm-jobs.db pxm-jobs.db-wal pxm-jobs.db-shm

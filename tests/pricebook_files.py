@@ -117,7 +117,9 @@ def gzipped(content: bytes) -> bytes:
     return gzip.compress(content)
 
 
-def bench_objects(count: int, books: int = 5, padding: int = 0) -> Iterator[Json]:
+def bench_objects(
+    count: int, books: int = 5, padding: int = 0, amount: int = 1000
+) -> Iterator[Json]:
     """`books` price books, then `count` prices spread over them, each in three currencies
     with a tier; `padding` characters of admin attributes make the file as large as asked.
     """
@@ -126,9 +128,9 @@ def bench_objects(count: int, books: int = 5, padding: int = 0) -> Iterator[Json
     for number in range(count):
         currencies = {
             code: {
-                "amount": 1000 + number,
+                "amount": amount + number,
                 "includes_tax": code == "EUR",
-                "tiers": {"min_10": {"minimum_quantity": 10, "amount": 900 + number}},
+                "tiers": {"min_10": {"minimum_quantity": 10, "amount": amount - 100 + number}},
             }
             for code in ("USD", "EUR", "GBP")
         }

@@ -26,6 +26,8 @@ CONFLICT = "conflict"
 AMOUNT_MAX = 2**63 - 1
 _CURRENCY_KEYS = ("amount", "includes_tax", "tiers")
 _TIER_KEYS = ("minimum_quantity", "amount")
+_CURRENCY_KEY_SET = frozenset(_CURRENCY_KEYS)
+_TIER_KEY_SET = frozenset(_TIER_KEYS)
 _SALE_KEYS = ("schedule", "currencies", "bundle_ids")
 _SCHEDULE_KEYS = ("valid_from", "valid_to")
 
@@ -44,6 +46,9 @@ def check_currencies(value: Any, field: str, report: Report) -> dict[str, Any] |
         return None
     checked: dict[str, Any] = {}
     for code, entry in value.items():
+        if code in CURRENCY_CODES and (fast := _well_formed_amount(entry)) is not None:
+            checked[code] = fast
+            continue
         where = f"{field}.{code}"
         if code not in CURRENCY_CODES:
             hint = f"; did you mean {code.upper()}?" if code.upper() in CURRENCY_CODES else ""
@@ -58,6 +63,43 @@ def check_currencies(value: Any, field: str, report: Report) -> dict[str, Any] |
         if amount is not None:
             checked[code] = amount
     return checked if len(checked) == len(value) else None
+
+
+def _well_formed_amount(entry: Any) -> dict[str, Any] | None:
+    """The entry in canonical form if nothing is wrong with it, else None (look closer).
+
+    Most entries of a large import are well formed; this tells them apart without building
+    the field names and messages a problem needs, a third of the import's checking time.
+    """
+    if type(entry) is not dict or not entry.keys() <= _CURRENCY_KEY_SET:
+        return None
+    amount = entry.get("amount")
+    includes_tax = entry.get("includes_tax", False)
+    if type(amount) is not int or not 0 <= amount <= AMOUNT_MAX or type(includes_tax) is not bool:
+        return None
+    tiers = entry.get("tiers")
+    if tiers is None:
+        return {"amount": amount, "includes_tax": includes_tax}
+    if type(tiers) is not dict:
+        return None
+    checked: dict[str, Any] = {}
+    quantities = set()
+    for name, tier in tiers.items():
+        if type(tier) is not dict or tier.keys() != _TIER_KEY_SET:
+            return None
+        quantity, tier_amount = tier["minimum_quantity"], tier["amount"]
+        if type(quantity) is not int or type(tier_amount) is not int:
+            return None
+        if not 1 <= quantity <= AMOUNT_MAX or not 0 <= tier_amount <= AMOUNT_MAX:
+            return None
+        if quantity in quantities:
+            return None
+        quantities.add(quantity)
+        checked[name] = {"minimum_quantity": quantity, "amount": tier_amount}
+    result: dict[str, Any] = {"amount": amount, "includes_tax": includes_tax}
+    if checked:
+        result["tiers"] = checked
+    return result
 
 
 def _check_amount_entry(entry: Any, where: str, report: Report) -> dict[str, Any] | None:

@@ -12,14 +12,20 @@ objects (one price per SKU in a book, unique names and refs) are checked on thos
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Text, cast
 from sqlalchemy.engine import RowMapping
 
-from pxm_jobs.catalog.pricebooks.import_objects import MODIFIER, PRICE, PRICEBOOK, ImportObject
+from pxm_jobs.catalog.pricebooks.import_objects import (
+    JSON_COLUMNS,
+    MODIFIER,
+    PRICE,
+    PRICEBOOK,
+    ImportObject,
+)
 from pxm_jobs.catalog.pricebooks.lookups import find_rows
 from pxm_jobs.catalog.products.csv_import import new_product_ids
 from pxm_jobs.job_errors import JobErrorDetail
@@ -110,7 +116,10 @@ class Planned:
     scope: str  # the store of a book, the book of a price or modifier
     existing: RowMapping | None  # the row it changes; None to create one
     values: dict[str, Any] = field(default_factory=dict)
-    set_at: dict[str, int] = field(default_factory=dict)  # column -> object that last set it
+    # Column -> the object that last set it, once a second object changes the entity; until
+    # then every value is the first object's (most entities of a file are named once, and 50,000
+    # small dicts would cost as much memory as their values).
+    set_at: dict[str, int] | None = None
 
     def final(self, column: str) -> Any:
         if column in self.values:
@@ -118,12 +127,16 @@ class Planned:
         return self.existing[column] if self.existing is not None else None
 
     def apply(self, item: ImportObject) -> None:
-        self.values.update(item.values)
-        for column in item.values:
-            self.set_at[column] = item.ordinal
+        if not self.values and self.set_at is None:
+            self.values = item.values  # the object's own dict: nothing else holds it
+            return
+        if self.set_at is None:
+            self.set_at = dict.fromkeys(self.values, self.ordinal)
+        self.values = {**self.values, **item.values}
+        self.set_at.update(dict.fromkeys(item.values, item.ordinal))
 
     def at(self, column: str) -> int:
-        return self.set_at.get(column, self.ordinal)
+        return self.set_at.get(column, self.ordinal) if self.set_at else self.ordinal
 
 
 class NewIds:
@@ -247,21 +260,43 @@ def plan_children(
         if item.kind == kind and (book := _book_of(item, books, errors))
     ]
     held = sorted({book for _, book in resolved if not books.is_new(book)})
+    # What matching and writing need of a stored row: no timestamps, JSON as its stored text
+    # (compared after decoding only where an object gives the column, else written back as is).
+    selected = [
+        column if name not in JSON_COLUMNS else cast(column, Text).label(name)
+        for name, column in table.c.items()
+        if name not in ("store_id", "created_at", "updated_at")
+    ]
     scope = [table.c.store_id == books.store_id]
+    wanted_ids = {item.id for item, _ in resolved if item.id}
     by_id = {
-        row["id"]: row
-        for row in find_rows(connection, table, scope, "id", {i.id for i, _ in resolved if i.id})
+        found["id"]: found
+        for found in find_rows(connection, table, scope, "id", wanted_ids, selected=selected)
     }
-    by_key: dict[str, dict[tuple[str, str], RowMapping]] = {}
+    by_key: dict[str, dict[tuple[str, str], RowMapping]] = {"external_ref": {}, natural: {}}
     for column in ("external_ref", natural):
-        wanted = {item.values[column] for item, _ in resolved if item.values.get(column)}
-        rows = find_rows(connection, table, scope, column, wanted, books=held) if held else []
-        by_key[column] = {(row["pricebook_id"], row[column]): row for row in rows}
+        if not held:
+            break
+        # A row found by its external ref is not looked up again by its SKU or name.
+        known = {(held_row["pricebook_id"], held_row[column]) for held_row in _rows_found(by_key)}
+        wanted = {
+            item.values[column]
+            for item, book in resolved
+            if item.values.get(column) and (book, item.values[column]) not in known
+        }
+        # The books are the store's already: no store condition, which would lead SQLite to
+        # walk the store's index rather than the book's.
+        rows = find_rows(connection, table, [], column, wanted, books=held, selected=selected)
+        for found in rows:
+            for key_column in ("external_ref", natural):
+                if found[key_column] is not None:
+                    by_key[key_column][(found["pricebook_id"], found[key_column])] = found
     entries: list[Planned] = []
     planned: dict[str, Planned] = {}
     planned_by: dict[str, dict[tuple[str, str], Planned]] = {"external_ref": {}, natural: {}}
     for item, book in resolved:
         entry: Planned | None = None
+        row: RowMapping | None
         if item.id is not None:
             entry = planned.get(item.id)
             row = by_id.get(item.id)
@@ -299,6 +334,12 @@ def plan_children(
     for rule in rules:
         check_unique(entries, rule, by_key[rule.column], books.label, errors)
     return entries
+
+
+def _rows_found(by_key: dict[str, dict[tuple[str, str], RowMapping]]) -> Iterator[RowMapping]:
+    """Every stored row found so far, once per key it was found under."""
+    for rows in by_key.values():
+        yield from rows.values()
 
 
 def check_required(entries: Sequence[Planned], kind: str, errors: list[JobErrorDetail]) -> None:

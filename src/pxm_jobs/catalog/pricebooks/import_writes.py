@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, insert, update
 
 from pxm_jobs.catalog.pricebooks.bulk import insert_rows, update_rows
-from pxm_jobs.catalog.pricebooks.import_objects import JSON_COLUMNS, dump_json
+from pxm_jobs.catalog.pricebooks.import_objects import JSON_COLUMNS
 from pxm_jobs.catalog.pricebooks.import_plan import Planned
 from pxm_jobs.store.tables import price_modifiers, pricebooks, prices
 
@@ -151,23 +151,27 @@ def _new_row(kind: ChildTable, entry: Planned, store_id: str, now: datetime) -> 
 
 
 def _changes_something(entry: Planned) -> bool:
+    """Whether the values differ from the stored row's (JSON columns compared as data: the
+    row holds them as stored text, whose spacing and key order need not be the import's).
+    """
     existing = entry.existing
     assert existing is not None
     for name, value in entry.values.items():
-        if name in JSON_COLUMNS:
-            value = json.loads(value) if value is not None else None
-        if existing[name] != value:
+        stored = existing[name]
+        if name in JSON_COLUMNS and value is not None and stored is not None:
+            if value != stored and json.loads(value) != json.loads(stored):
+                return True
+        elif stored != value:
             return True
     return False
 
 
 def _stored(entry: Planned, name: str) -> Any:
-    """The column's value after the import, JSON columns as JSON text."""
+    """The column's value after the import (JSON columns as text, as planning read them)."""
     if name in entry.values:
         return entry.values[name]
     assert entry.existing is not None
-    value = entry.existing[name]
-    return dump_json(value) if name in JSON_COLUMNS and value is not None else value
+    return entry.existing[name]
 
 
 def _free_values(

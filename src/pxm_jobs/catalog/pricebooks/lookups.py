@@ -23,14 +23,18 @@ def find_rows(
     values: set[str],
     *,
     books: Sequence[str] = (),
+    selected: Sequence[ColumnElement[Any]] = (),
 ) -> list[RowMapping]:
-    """The rows of `table` in `scope` (and in `books`, if given) whose `column` is in `values`."""
+    """The rows of `table` in `scope` (and in `books`, if given) whose `column` is in `values`;
+    all their columns, or the `selected` ones.
+    """
     found: list[RowMapping] = []
+    query = select(*selected) if selected else select(table)
     book_batches = list(_batches(connection, table.c.pricebook_id, books)) if books else [None]
     for condition in _batches(connection, table.c[column], sorted(values)):
         for in_books in book_batches:
             where = [*scope, condition] + ([in_books] if in_books is not None else [])
-            found.extend(connection.execute(select(table).where(*where)).mappings())
+            found.extend(connection.execute(query.where(*where)).mappings())
     return found
 
 
