@@ -163,7 +163,8 @@ def run(database: str, prices: int, megabytes: float) -> list[str]:
     verdict = "meets" if ratio <= TARGET_RATIO else "MISSES"
     lines = [
         f"pricebook import {database} {prices:,} prices x 3 currencies "
-        f"({len(content) / 1e6:.1f} MB): service {service:.2f} s, floor {floor:.2f} s, ratio {ratio:.2f}x "
+        f"({len(content) / 1e6:.1f} MB): service {service:.2f} s, floor {floor:.2f} s, "
+        f"ratio {ratio:.2f}x "
         f"({verdict} the {TARGET_RATIO}x target); all updated again {second:.2f} s"
     ]
     big = generate_file(prices, padding_for(megabytes, prices))
