@@ -28,6 +28,7 @@ from pxm_jobs.catalog.pricebooks.rules import (
     check_price_attributes,
     check_pricebook_attributes,
 )
+from pxm_jobs.catalog.pricebooks.spool import ValueSpool
 from pxm_jobs.config import Settings
 from pxm_jobs.job_errors import JobErrorDetail
 
@@ -64,7 +65,7 @@ class ImportObject:
     id: str | None
     book_id: str | None  # a price's or modifier's `pricebook_id`
     book_ref: str | None  # ... or its `pricebook_external_ref`
-    # The checked attributes it gives, JSON ones as JSON text.
+    # The checked attributes it gives, JSON ones as handles of their JSON text in the spool.
     values: dict[str, Any]
 
 
@@ -73,6 +74,7 @@ def read_import_objects(
     settings: Settings,
     errors: list[JobErrorDetail],
     report_progress: ProgressCallback,
+    spool: ValueSpool,
 ) -> list[ImportObject]:
     """Every object of the file, checked; problems go to `errors`.
 
@@ -90,7 +92,7 @@ def read_import_objects(
                 )
                 errors.append(JobErrorDetail(message, TOO_MANY, ordinal))
                 raise ImportRejected(errors)
-            checked = check_object(ordinal, value, limits, errors)
+            checked = check_object(ordinal, value, limits, errors, spool)
             if checked is not None:
                 found.append(checked)
             if ordinal % PROGRESS_EVERY_OBJECTS == 0:
@@ -105,7 +107,11 @@ def read_import_objects(
 
 
 def check_object(
-    ordinal: int, value: Any, limits: PricebookLimits, errors: list[JobErrorDetail]
+    ordinal: int,
+    value: Any,
+    limits: PricebookLimits,
+    errors: list[JobErrorDetail],
+    spool: ValueSpool,
 ) -> ImportObject | None:
     """The object as the import uses it, or None (with its problems in `errors`)."""
     before = len(errors)
@@ -170,7 +176,7 @@ def check_object(
         return None
     for name in JSON_COLUMNS.intersection(values):
         if values[name] is not None:
-            values[name] = dump_json(values[name])
+            values[name] = spool.put(dump_json(values[name]))
     return ImportObject(ordinal, kind, own_id, book_id, book_ref or None, values)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, update
 from pxm_jobs.catalog.pricebooks.bulk import insert_rows, update_rows
 from pxm_jobs.catalog.pricebooks.import_objects import JSON_COLUMNS
 from pxm_jobs.catalog.pricebooks.import_plan import Planned
+from pxm_jobs.catalog.pricebooks.spool import ValueSpool
 from pxm_jobs.store.tables import price_modifiers, pricebooks, prices
 
 BOOK_COLUMNS = ("name", "description", "external_ref")
@@ -116,17 +117,17 @@ def write_children(
     store_id: str,
     entries: Sequence[Planned],
     now: datetime,
+    spool: ValueSpool,
     *,
     dry_run: bool,
 ) -> Counts:
     """Insert the new prices (or modifiers) and apply the changes to existing ones."""
-    new_rows: list[list[Any]] = []
-    changed: list[Planned] = []
-    for entry in entries:
-        if entry.existing is None:
-            new_rows.append(_new_row(kind, entry, store_id, now))
-        elif _changes_something(entry):
-            changed.append(entry)
+    new = [entry for entry in entries if entry.existing is None]
+    changed = [
+        entry
+        for entry in entries
+        if entry.existing is not None and _changes_something(entry, spool)
+    ]
     if not dry_run:
         _free_values(connection, kind.table, changed, kind.unique)
         columns = ("id", *kind.changeable, "updated_at")
@@ -135,29 +136,37 @@ def write_children(
             kind.table,
             columns,
             (
-                [entry.id, *(_stored(entry, name) for name in kind.changeable), now]
+                [entry.id, *(_stored(entry, name, spool) for name in kind.changeable), now]
                 for entry in changed
             ),
         )
-        insert_rows(connection, kind.table, kind.columns, new_rows)
-    return Counts(len(new_rows), len(changed))
+        rows = (_new_row(kind, entry, store_id, now, spool) for entry in new)
+        insert_rows(connection, kind.table, kind.columns, rows)
+    return Counts(len(new), len(changed))
 
 
-def _new_row(kind: ChildTable, entry: Planned, store_id: str, now: datetime) -> list[Any]:
+def _new_row(
+    kind: ChildTable, entry: Planned, store_id: str, now: datetime, spool: ValueSpool
+) -> list[Any]:
     given: dict[str, Any] = {"id": entry.id, "store_id": store_id, "pricebook_id": entry.scope}
     given.update(created_at=now, updated_at=now)
-    values = entry.values
-    return [given[name] if name in given else values.get(name) for name in kind.columns]
+    return [given[name] if name in given else _given(entry, name, spool) for name in kind.columns]
 
 
-def _changes_something(entry: Planned) -> bool:
+def _given(entry: Planned, name: str, spool: ValueSpool) -> Any:
+    """What the file gives for the column (JSON text read back from the spool), or None."""
+    value = entry.values.get(name)
+    return spool.get(value) if value is not None and name in JSON_COLUMNS else value
+
+
+def _changes_something(entry: Planned, spool: ValueSpool) -> bool:
     """Whether the values differ from the stored row's (JSON columns compared as data: the
     row holds them as stored text, whose spacing and key order need not be the import's).
     """
     existing = entry.existing
     assert existing is not None
-    for name, value in entry.values.items():
-        stored = existing[name]
+    for name in entry.values:
+        value, stored = _given(entry, name, spool), existing[name]
         if name in JSON_COLUMNS and value is not None and stored is not None:
             if value != stored and json.loads(value) != json.loads(stored):
                 return True
@@ -166,10 +175,10 @@ def _changes_something(entry: Planned) -> bool:
     return False
 
 
-def _stored(entry: Planned, name: str) -> Any:
-    """The column's value after the import (JSON columns as text, as planning read them)."""
+def _stored(entry: Planned, name: str, spool: ValueSpool) -> Any:
+    """The column's value after the import (JSON columns as text)."""
     if name in entry.values:
-        return entry.values[name]
+        return _given(entry, name, spool)
     assert entry.existing is not None
     return entry.existing[name]
 

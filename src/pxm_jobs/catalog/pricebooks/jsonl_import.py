@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ from pxm_jobs.catalog.pricebooks.import_writes import (
     write_books,
     write_children,
 )
+from pxm_jobs.catalog.pricebooks.spool import ValueSpool
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.job_errors import JobErrorDetail
@@ -63,8 +64,9 @@ def import_pricebooks(
     any object cannot apply.
     """
     errors: list[JobErrorDetail] = []
-    with _collector_paused():
-        objects = read_import_objects(chunks, settings, errors, report_progress)
+    spool = ValueSpool()
+    with _collector_paused(), closing(spool):
+        objects = read_import_objects(chunks, settings, errors, report_progress, spool)
         new_ids = NewIds()
         books = plan_books(connection, store_id, objects, errors, new_ids)
         planned_prices = plan_children(connection, PRICE, objects, books, errors, new_ids)
@@ -80,10 +82,16 @@ def import_pricebooks(
             result = PricebookImportResult(
                 pricebooks=write_books(connection, books.entries, now, dry_run=dry_run),
                 prices=write_children(
-                    connection, PRICES, store_id, planned_prices, now, dry_run=dry_run
+                    connection, PRICES, store_id, planned_prices, now, spool, dry_run=dry_run
                 ),
                 modifiers=write_children(
-                    connection, MODIFIERS, store_id, planned_modifiers, now, dry_run=dry_run
+                    connection,
+                    MODIFIERS,
+                    store_id,
+                    planned_modifiers,
+                    now,
+                    spool,
+                    dry_run=dry_run,
                 ),
             )
         except IntegrityError as error:
