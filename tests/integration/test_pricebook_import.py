@@ -370,3 +370,30 @@ def test_a_failed_import_retries_with_its_stored_file(
     run_jobs(engine, settings)
     assert show_job(api, retry.json()["data"]["id"])["attributes"]["status"] == "success"
     assert json.loads(json.dumps(counts(engine))) == [1, 1, 0]
+
+
+def test_a_price_made_through_the_api_and_imported_unchanged_is_not_updated(
+    api: StoreClient, engine: Engine, settings: Settings
+) -> None:
+    book_id = api.http.post(
+        "/pcm/pricebooks",
+        json={
+            "data": {"type": "pricebook", "attributes": {"name": "Shop", "external_ref": "shop"}}
+        },
+    ).json()["data"]["id"]
+    tiers = {"min_5": {"minimum_quantity": 5, "amount": 90}}
+    currencies = {"USD": {"amount": 100, "includes_tax": False, "tiers": tiers}}
+    attributes = {"sku": "S", "external_ref": "s", "currencies": currencies}
+    made = api.http.post(
+        f"/pcm/pricebooks/{book_id}/prices",
+        json={"data": {"type": "product-price", "attributes": attributes}},
+    )
+    assert made.status_code == 201, made.text
+    same = price("shop", "s", "S", 0, currencies={"USD": {"tiers": tiers, "amount": 100}})
+    job = imported(api, engine, settings, lines_file([same]))
+    assert job["meta"]["rows"]["prices"] == {"created": 0, "updated": 0}
+    shown = api.http.get(f"/pcm/pricebooks/{book_id}/prices/{made.json()['data']['id']}")
+    assert (
+        shown.json()["data"]["attributes"]["updated_at"]
+        == made.json()["data"]["attributes"]["updated_at"]
+    )
