@@ -9,6 +9,7 @@ from benchmarks import (
     hierarchy_duplicate,
     import_speed,
     pickup_latency,
+    pricebook_import,
     progress_overhead,
 )
 
@@ -16,6 +17,9 @@ from benchmarks import (
 def main() -> None:
     for database in ("sqlite", "postgresql"):
         for line in import_speed.run(database, 49_999):
+            print(line, flush=True)
+    for database in ("sqlite", "postgresql"):
+        for line in pricebook_import.run(database, 50_000, 49.0):
             print(line, flush=True)
     for database in ("sqlite", "postgresql"):
         print(progress_overhead.run(database, 49_999, 3), flush=True)

@@ -137,7 +137,11 @@ def serving(engine: Engine) -> Iterator[tuple[Client, int]]:
     ):
         base_url = f"http://127.0.0.1:{port}"
         wait_until_serving(base_url, process)
-        yield Client(base_url, CLIENT_ID, CLIENT_SECRET), process.pid
+        client = Client(base_url, CLIENT_ID, CLIENT_SECRET)
+        try:
+            yield client, process.pid
+        finally:
+            client.close()
 
 
 def timed_import(client: Client, content: bytes) -> float:

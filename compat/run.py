@@ -11,6 +11,7 @@ the store) and read back.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,20 @@ def main() -> int:
             )
             if sdk.returncode != 0:
                 return sdk.returncode
+            # Calls made the way a web page makes them (price books), with Node's test runner.
+            page_tests = sorted(str(path) for path in (ROOT / "compat").glob("*.test.mjs"))
+            page_run = subprocess.run(
+                ["node", "--test", *page_tests],
+                env={
+                    **os.environ,
+                    "PXM_URL": base_url,
+                    "PXM_CLIENT_ID": CLIENT_ID,
+                    "PXM_CLIENT_SECRET": CLIENT_SECRET,
+                },
+                check=False,
+            )
+            if page_run.returncode != 0:
+                return page_run.returncode
             if arguments.examples is not None:
                 client = Client(base_url, CLIENT_ID, CLIENT_SECRET)
                 try:

@@ -108,6 +108,24 @@ def seed_tenant(http: TestClient, engine: Engine, settings: Settings, tenant: Te
         f"{nodes}/{node['id']}/relationships/products",
         {"data": [{"type": "product", "id": product["id"]}]},
     )
+    book = created(
+        "/pcm/pricebooks",
+        {"data": {"type": "pricebook", "attributes": {"name": "Retail", "external_ref": sku}}},
+    )
+    usd = {"USD": {"amount": 100, "includes_tax": False}}
+    price = created(
+        f"/pcm/pricebooks/{book['id']}/prices",
+        {"data": {"type": "product-price", "attributes": {"sku": sku, "currencies": usd}}},
+    )
+    modifier = created(
+        f"/pcm/pricebooks/{book['id']}/modifiers",
+        {
+            "data": {
+                "type": "price-modifier",
+                "attributes": {"name": "large", "modifier_type": "price_equals", "currencies": usd},
+            }
+        },
+    )
     export = created("/pcm/products/export")
     failed = created("/pcm/products/import", files={"file": ("bad.csv", BAD_ROW_CSV)})
     run_jobs(engine, settings)
@@ -118,6 +136,9 @@ def seed_tenant(http: TestClient, engine: Engine, settings: Settings, tenant: Te
         "product_id": [product["id"]],
         "hierarchy_id": [hierarchy["id"]],
         "node_id": [node["id"]],
+        "pricebook_id": [book["id"]],
+        "price_id": [price["id"]],
+        "modifier_id": [modifier["id"]],
         "job_id": [pending["id"], failed["id"], export["id"]],
     }
 

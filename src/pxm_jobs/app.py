@@ -20,6 +20,12 @@ from pxm_jobs.api.errors import install_error_handlers
 from pxm_jobs.api.hierarchies import hierarchy_routes, node_product_routes, node_routes
 from pxm_jobs.api.jobs import routes as job_routes
 from pxm_jobs.api.openapi import install_openapi
+from pxm_jobs.api.pricebooks import (
+    import_routes,
+    modifier_routes,
+    price_routes,
+    pricebook_routes,
+)
 from pxm_jobs.api.products import relationship_routes as product_relationship_routes
 from pxm_jobs.api.products import routes as product_routes
 from pxm_jobs.api.products import tag_routes
@@ -83,6 +89,9 @@ def create_app(
     app.include_router(metrics_api.router)
     for catalog in (hierarchy_routes, node_routes, node_product_routes):
         app.include_router(catalog.router, prefix="/pcm/hierarchies", responses=ADMIN_ERRORS)
+    # `/import` and `/prices` before `/{pricebook_id}`, which would take them for ids.
+    for pricing in (import_routes, price_routes, pricebook_routes, modifier_routes):
+        app.include_router(pricing.router, prefix="/pcm/pricebooks", responses=ADMIN_ERRORS)
     # Added last so they run first: every answer, even a refused body, carries a request id.
     app.add_middleware(
         BodyLimitMiddleware,

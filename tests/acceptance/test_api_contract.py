@@ -57,6 +57,10 @@ CONFIG = schemathesis.Config.from_dict(
 # A job that is waited on but never changes holds its request this long, not up to a minute.
 LONGEST_WAIT_SECONDS = 0.1
 BAD_ROW_CSV = b"name,sku,commodity_type\nBroken,B-1,vegetable\n"
+PRICE_FILE = (
+    b'{"data": {"type": "product-price", "pricebook_external_ref": "nowhere", '
+    b'"attributes": {"sku": "BOOT-1", "currencies": {"USD": {"amount": 1}}}}}\n'
+)
 
 
 @dataclass(frozen=True)
@@ -89,14 +93,40 @@ def seed_store(client: Client) -> dict[str, list[str]]:
         f"/pcm/hierarchies/{hierarchy}/nodes/{node}/relationships/products",
         {"data": [{"type": "product", "id": product}]},
     )
+    book = created(
+        "/pcm/pricebooks", {"data": {"type": "pricebook", "attributes": {"name": "Retail"}}}
+    )
+    usd = {"USD": {"amount": 100, "includes_tax": False}}
+    price = created(
+        f"/pcm/pricebooks/{book}/prices",
+        {"data": {"type": "product-price", "attributes": {"sku": "BOOT-1", "currencies": usd}}},
+    )
+    modifier = created(
+        f"/pcm/pricebooks/{book}/modifiers",
+        {
+            "data": {
+                "type": "price-modifier",
+                "attributes": {"name": "large", "modifier_type": "price_equals", "currencies": usd},
+            }
+        },
+    )
     jobs = [
         created("/pcm/products/export"),
         created("/pcm/products/import", files={"file": ("bad.csv", BAD_ROW_CSV)}),
         created(f"/pcm/hierarchies/{hierarchy}/duplicate_job"),
+        created("/pcm/pricebooks/import", files={"file": ("prices.jsonl", PRICE_FILE)}),
     ]
     for job in jobs:
         client.wait_for_job(job)
-    return {"product_id": [product], "hierarchy_id": [hierarchy], "node_id": [node], "job_id": jobs}
+    return {
+        "product_id": [product],
+        "hierarchy_id": [hierarchy],
+        "node_id": [node],
+        "pricebook_id": [book],
+        "price_id": [price],
+        "modifier_id": [modifier],
+        "job_id": jobs,
+    }
 
 
 @pytest.fixture(scope="module", params=DATABASES)

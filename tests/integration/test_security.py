@@ -47,6 +47,8 @@ from tests.tenants import (
 
 NODE = "/pcm/hierarchies/{hierarchy_id}/nodes/{node_id}"
 PRODUCT = "/pcm/products/{product_id}"
+BOOK = "/pcm/pricebooks/{pricebook_id}"
+USD = {"USD": {"amount": 100, "includes_tax": False}}
 
 
 @dataclass
@@ -107,6 +109,26 @@ def valid_body(endpoint: Endpoint, own: dict[str, str]) -> Any:
         },
         ("POST", PRODUCT + "/relationships/main_image"): {"data": {"type": "file", "id": "i-1"}},
         ("PUT", PRODUCT + "/relationships/main_image"): {"data": [{"type": "file", "id": "i-1"}]},
+        ("PUT", BOOK): {"data": {"type": "pricebook", "attributes": {"name": "Mine now"}}},
+        ("POST", BOOK + "/prices"): {
+            "data": {"type": "product-price", "attributes": {"sku": "PLANTED", "currencies": USD}}
+        },
+        ("PUT", BOOK + "/prices/{price_id}"): {
+            "data": {"type": "product-price", "attributes": {"currencies": USD}}
+        },
+        ("POST", BOOK + "/modifiers"): {
+            "data": {
+                "type": "price-modifier",
+                "attributes": {
+                    "name": "planted",
+                    "modifier_type": "price_equals",
+                    "currencies": USD,
+                },
+            }
+        },
+        ("PUT", BOOK + "/modifiers/{modifier_id}"): {
+            "data": {"type": "price-modifier", "attributes": {"name": "Mine now"}}
+        },
     }
     body = bodies.get((endpoint.method, endpoint.path))
     if body is None and endpoint.needs_body:

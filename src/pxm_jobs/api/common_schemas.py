@@ -81,6 +81,7 @@ _ERROR_DESCRIPTIONS: Final = {
     401: "No bearer token, or one that is malformed, forged, expired or of a revoked key.",
     403: "A storefront (implicit) token on an admin endpoint, or a forged or expired link.",
     404: "No such resource in the caller's store (ids of other stores included).",
+    409: "Another resource already holds a value that must be unique; `detail` names it.",
     413: "The request body is larger than allowed.",
     422: "The request is well-formed but breaks a rule; `detail` names it.",
     500: "The service failed; the answer carries a request_id and never a stack trace.",

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pxm_jobs.jobs import hierarchy_duplicate, product_export, product_import
+from pxm_jobs.jobs import hierarchy_duplicate, pricebook_import, product_export, product_import
 from pxm_jobs.jobs.kind import JobKind
 from pxm_jobs.queue.runner import RunnerRegistry
 
 JOB_KINDS: Mapping[str, JobKind] = {
-    kind.type: kind for kind in (product_import.KIND, product_export.KIND, hierarchy_duplicate.KIND)
+    kind.type: kind
+    for kind in (
+        product_import.KIND,
+        product_export.KIND,
+        hierarchy_duplicate.KIND,
+        pricebook_import.KIND,
+    )
 }
 
 # What the queue's workers run, by job type.

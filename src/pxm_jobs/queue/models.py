@@ -56,7 +56,7 @@ class JobType(StrEnum):
     PRODUCT_EXPORT = "product-export"  # products written to CSV files
     HIERARCHY_DUPLICATE = "hierarchy-duplicate"  # a hierarchy copied with its nodes
     CHILD_PRODUCTS = "child-products"  # child products built from a base product
-    PRICE_IMPORT = "price-import"  # a price book imported from a CSV file
+    PRICEBOOK_IMPORT = "pricebook-import"  # price books, prices and modifiers from a JSONL file
 
 
 @dataclass(frozen=True)

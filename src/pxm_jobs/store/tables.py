@@ -351,3 +351,61 @@ node_products = Table(
     # Deleting a product finds its links through this index.
     Index("ix_node_products_product", "product_id"),
 )
+
+# Price books hold one price per SKU; price names and external refs are unique in their book,
+# book names and external refs in their store (NULL refs never collide, on both databases).
+pricebooks = Table(
+    "pricebooks",
+    metadata,
+    _uuid("id", primary_key=True),
+    _uuid("store_id", ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("external_ref", String(2048), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("uq_pricebooks_store_name", "store_id", "name", unique=True),
+    Index("uq_pricebooks_store_external_ref", "store_id", "external_ref", unique=True),
+    Index("ix_pricebooks_store_created", "store_id", "created_at", "id"),
+)
+
+prices = Table(
+    "prices",
+    metadata,
+    _uuid("id", primary_key=True),
+    _uuid("store_id", ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    _uuid("pricebook_id", ForeignKey("pricebooks.id", ondelete="CASCADE"), nullable=False),
+    Column("sku", String(255), nullable=False),
+    Column("external_ref", String(2048), nullable=True),
+    # {currency code: {amount, includes_tax, tiers?}}, amounts in minor units.
+    Column("currencies", json_type(), nullable=False),
+    # {sale name: {schedule?, currencies?, bundle_ids?}}.
+    Column("sales", json_type(), nullable=True),
+    Column("admin_attributes", json_type(), nullable=True),
+    Column("shopper_attributes", json_type(), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("uq_prices_pricebook_sku", "pricebook_id", "sku", unique=True),
+    Index("uq_prices_pricebook_external_ref", "pricebook_id", "external_ref", unique=True),
+    Index("ix_prices_pricebook_created", "pricebook_id", "created_at", "id"),
+    # The store-wide list (`GET /pcm/pricebooks/prices`) and its look-ups by sku.
+    Index("ix_prices_store_created", "store_id", "created_at", "id"),
+    Index("ix_prices_store_sku", "store_id", "sku"),
+)
+
+price_modifiers = Table(
+    "price_modifiers",
+    metadata,
+    _uuid("id", primary_key=True),
+    _uuid("store_id", ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    _uuid("pricebook_id", ForeignKey("pricebooks.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("modifier_type", String(32), nullable=False),
+    Column("external_ref", String(2048), nullable=True),
+    Column("currencies", json_type(), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("uq_price_modifiers_pricebook_name", "pricebook_id", "name", unique=True),
+    Index("uq_price_modifiers_pricebook_external_ref", "pricebook_id", "external_ref", unique=True),
+    Index("ix_price_modifiers_pricebook_created", "pricebook_id", "created_at", "id"),
+)

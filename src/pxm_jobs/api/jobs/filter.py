@@ -1,7 +1,8 @@
 """What `GET /pcm/jobs` and a job's errors list may be narrowed and ordered by.
 
 Jobs: `eq` and `in` on `status` and `type`, `gt` and `lt` on `created_at`, joined by `:`, and
-`sort`. Errors: `eq` and `in` on `code`. Anything else is a 400 saying what is allowed.
+`sort`; `price-import` finds `pricebook-import` jobs. Errors: `eq` and `in` on `code`. Anything
+else is a 400 saying what is allowed.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from pxm_jobs.catalog.filters import EQ, GT, IN, LT, FilterTerm, parse_filter
 from pxm_jobs.queue.models import JobStatus, JobType
 from pxm_jobs.queue.reads import JobOrder, JobQuery
 
+# Elastic Path's older spelling of a job type, still found in its documents and scripts.
+_TYPE_ALIASES = {"price-import": JobType.PRICEBOOK_IMPORT.value}
 _ALLOWED_VALUES = {
     "status": frozenset(status.value for status in JobStatus),
-    "type": frozenset(job_type.value for job_type in JobType),
+    "type": frozenset(job_type.value for job_type in JobType) | frozenset(_TYPE_ALIASES),
 }
 _TIME_ATTRIBUTES = ("created_at",)
 _OPERATORS = {
@@ -77,7 +80,8 @@ def parse_job_filter(raw: str | None, sort: str | None = None) -> JobQuery:
                 meta={"parameter": "filter"},
             )
         # Two terms on one attribute must both hold.
-        values = frozenset(term.values)
+        aliases = _TYPE_ALIASES if term.attribute == "type" else {}
+        values = frozenset(aliases.get(value, value) for value in term.values)
         chosen[term.attribute] = chosen.get(term.attribute, values) & values
     return JobQuery(
         statuses=chosen.get("status"),

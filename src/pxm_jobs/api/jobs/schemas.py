@@ -31,6 +31,12 @@ class ImportedRows(PublicModel):
     updated: int = Field(ge=0)
 
 
+class PricebookImportRows(PublicModel):
+    pricebooks: ImportedRows
+    prices: ImportedRows
+    modifiers: ImportedRows
+
+
 class CopiedItems(PublicModel):
     nodes: int = Field(ge=0)
     product_links: int = Field(ge=0)
@@ -53,9 +59,13 @@ class JobMeta(PublicModel):
         default=MISSING, description="hierarchy-duplicate: the id of the new hierarchy."
     )
     copied: CopiedItems | MISSING = MISSING
-    dry_run: bool | MISSING = Field(default=MISSING, description="product-import: validate only.")
-    rows: ImportedRows | MISSING = Field(
-        default=MISSING, description="product-import, once it succeeded."
+    dry_run: bool | MISSING = Field(
+        default=MISSING, description="product-import and pricebook-import: validate only."
+    )
+    rows: ImportedRows | PricebookImportRows | MISSING = Field(
+        default=MISSING,
+        description="product-import and pricebook-import, once they succeeded: what they "
+        "created and updated.",
     )
     file_locations: list[str] | MISSING | None = Field(
         default=MISSING,
@@ -109,7 +119,10 @@ class JobErrorAttributes(PublicModel):
 
 
 class JobErrorMeta(PublicModel):
-    row: int | MISSING = Field(default=MISSING, description="1-based CSV line; the header is 1.")
+    row: int | MISSING = Field(
+        default=MISSING,
+        description="1-based CSV line (the header is 1), or the ordinal of the JSONL object.",
+    )
     field: str | MISSING = MISSING
     value: str | MISSING = MISSING
     code: str | MISSING = MISSING

@@ -1,0 +1,1 @@
+"""Price books, their prices and modifiers, and the price book import, over HTTP."""

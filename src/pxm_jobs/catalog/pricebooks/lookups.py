@@ -1,0 +1,50 @@
+"""Finding many rows by one column in a few queries, for the price book import."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, String, Table, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import RowMapping
+
+# As in the product import: SQLite's bound-variable limit is the binding constraint there; on
+# PostgreSQL one array parameter per batch keeps plans good even on fresh statistics.
+SQLITE_LOOKUP_BATCH = 500
+POSTGRES_LOOKUP_BATCH = 50_000
+
+
+def find_rows(
+    connection: Connection,
+    table: Table,
+    scope: list[ColumnElement[bool]],
+    column: str,
+    values: set[str],
+    *,
+    books: Sequence[str] = (),
+    selected: Sequence[ColumnElement[Any]] = (),
+) -> list[RowMapping]:
+    """The rows of `table` in `scope` (and in `books`, if given) whose `column` is in `values`;
+    all their columns, or the `selected` ones.
+    """
+    found: list[RowMapping] = []
+    query = select(*selected) if selected else select(table)
+    book_batches = list(_batches(connection, table.c.pricebook_id, books)) if books else [None]
+    for condition in _batches(connection, table.c[column], sorted(values)):
+        for in_books in book_batches:
+            where = [*scope, condition] + ([in_books] if in_books is not None else [])
+            found.extend(connection.execute(query.where(*where)).mappings())
+    return found
+
+
+def _batches(
+    connection: Connection, column: Any, values: Sequence[str]
+) -> Iterator[ColumnElement[bool]]:
+    if connection.dialect.name == "postgresql":
+        for start in range(0, len(values), POSTGRES_LOOKUP_BATCH):
+            batch = list(values[start : start + POSTGRES_LOOKUP_BATCH])
+            yield column == any_(bindparam(None, batch, type_=ARRAY(String())))
+        return
+    for start in range(0, len(values), SQLITE_LOOKUP_BATCH):
+        yield column.in_(values[start : start + SQLITE_LOOKUP_BATCH])
