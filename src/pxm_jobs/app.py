@@ -28,6 +28,7 @@ from pxm_jobs.queue.status_watch import StatusWatch
 from pxm_jobs.queue.worker import Worker
 from pxm_jobs.store.engine import make_engine, write_transaction
 from pxm_jobs.tenancy.signing import load_signing_secret
+from pxm_jobs.web.mount import install_pages
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ def create_app(
     app.include_router(metrics_api.router)
     for catalog in (hierarchy_routes, node_routes, node_product_routes):
         app.include_router(catalog.router, prefix="/pcm/hierarchies", responses=ADMIN_ERRORS)
+    # The jobs pages: a client of the routes above, called in process with the session's token.
+    install_pages(app)
     # Added last so they run first: every answer, even a refused body, carries a request id.
     app.add_middleware(
         BodyLimitMiddleware,
