@@ -60,11 +60,7 @@ async def submit_import(
 async def submit_export(api: ServiceApi, form: FormData, headers: dict[str, str]) -> ApiAnswer:
     chosen = text(form, "filter")
     columns = [column.strip() for column in text(form, "columns").split(",") if column.strip()]
-    body = (
-        {"data": {"type": "product-export", "attributes": {"columns": {"include": columns}}}}
-        if columns
-        else None
-    )
+    body = {"data": {"type": "product", "attributes": {"columns": columns}}} if columns else None
     return await api.post(
         "/pcm/products/export",
         params={"filter": chosen} if chosen else {},
