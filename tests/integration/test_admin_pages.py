@@ -129,6 +129,8 @@ def test_a_storefront_token_in_the_cookie_is_sent_back_to_sign_in(
     assert answer.status_code == 303 and answer.headers["location"].startswith("/admin/sign-in")
     page = anonymous.get(answer.headers["location"])
     assert "storefront (implicit) tokens cannot use admin endpoints" in problems_on(page.text)[0]
+    made_up = anonymous.get("/admin/sign-in", params={"reason": "Call 555-0100 now"})
+    assert "555" not in made_up.text, "a link cannot make the page say anything"
     assert "Max-Age=0" in answer.headers["set-cookie"], "the cookie is cleared"
 
 

@@ -50,6 +50,15 @@ SECURITY_HEADERS = {
 }
 
 
+# Why a person is asked to sign in again, by the code the sign-in page is sent with: fixed
+# words, so that a link to the page cannot make it say anything else.
+SIGN_IN_REASONS = {
+    "ended": "Your session has ended (it expired, or its key was revoked): please sign in again.",
+    "storefront": "That key only gives a storefront token, and storefront (implicit) tokens "
+    "cannot use admin endpoints: sign in with an admin key's client id and secret.",
+}
+
+
 class SignInNeeded(Exception):
     """No session, or its token no longer works: the person signs in (again)."""
 
@@ -74,7 +83,8 @@ class Session:
     def check(self, answer: ApiAnswer) -> ApiAnswer:
         """The answer, unless it says the token no longer works (expired, revoked, storefront)."""
         if answer.status in (401, 403):
-            raise SignInNeeded(answer.problems[0], fragment=self.fragment)
+            reason = "storefront" if answer.status == 403 else "ended"
+            raise SignInNeeded(reason, fragment=self.fragment)
         return answer
 
     async def genuine_form(self) -> FormData:

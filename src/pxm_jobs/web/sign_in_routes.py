@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from pxm_jobs.web.api_client import ServiceApi
-from pxm_jobs.web.pages import ADMIN, SessionDep, redirect, render
+from pxm_jobs.web.pages import ADMIN, SIGN_IN_REASONS, SessionDep, redirect, render
 from pxm_jobs.web.session import (
     CSRF_FIELD,
     end_session,
@@ -42,9 +42,8 @@ def sign_in_page(
 async def show_sign_in(request: Request, reason: str | None = None) -> Response:
     if reason is None and session_token(request) is not None:
         return redirect(f"{ADMIN}/")
-    # The reason is the API's own words about the token that stopped working.
-    problems = [f"Please sign in again: {reason}"] if reason else []
-    return sign_in_page(request, problems=problems[:1])
+    said = SIGN_IN_REASONS.get(reason or "")
+    return sign_in_page(request, problems=[said] if said else [])
 
 
 @router.post("/sign-in")
@@ -54,7 +53,7 @@ async def sign_in(request: Request) -> Response:
     if not sign_in_is_genuine(request, form.get(CSRF_FIELD)):
         return sign_in_page(
             request,
-            problems=["This sign-in form has expired; it was filled in again, please resend it."],
+            problems=["This sign-in form has expired; please send it again."],
             client_id=client_id,
             status_code=403,
         )
