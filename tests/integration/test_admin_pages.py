@@ -15,6 +15,9 @@ from sqlalchemy import Engine
 
 from pxm_jobs.app import create_app
 from pxm_jobs.config import Settings
+from pxm_jobs.jobs import RUNNERS
+from pxm_jobs.queue.lifecycle import record_progress
+from pxm_jobs.queue.worker import Worker
 from pxm_jobs.store.engine import write_transaction
 from pxm_jobs.tenancy.stores import StoreCredentials, create_store
 from tests.admin_pages import attribute, hidden_value, post_form, problems_on, sign_in
@@ -345,3 +348,24 @@ def test_signing_out_clears_the_session(browser: Browser) -> None:
     answer = post_form(browser.http, "/admin/", "/admin/sign-out")
     assert answer.status_code == 303 and answer.headers["location"] == "/admin/sign-in"
     assert browser.http.get("/admin/", follow_redirects=False).status_code == 303
+
+
+def test_a_running_job_shows_a_progress_bar_that_moves(
+    browser: Browser, engine: Engine, settings: Settings
+) -> None:
+    job_page = start_import(browser, GOOD_CSV)
+    worker = Worker(engine, settings, RUNNERS)
+    job = worker.claim()
+    assert job is not None
+    with write_transaction(engine) as connection:
+        record_progress(connection, job, (1, 2))
+    listed = browser.http.get("/admin/").text
+    assert 'value="1" max="2"' in listed and "1 / 2 rows" in listed
+    shown = browser.http.get(job_page).text
+    live, etag = attribute(shown, "data-follow"), attribute(shown, "data-etag")
+    assert "status-started" in shown and 'value="1" max="2"' in shown
+
+    with write_transaction(engine) as connection:
+        record_progress(connection, job, (2, 2))
+    moved = browser.http.get(live, headers={"If-None-Match": etag})
+    assert moved.status_code == 200 and "2 / 2 rows" in moved.text
