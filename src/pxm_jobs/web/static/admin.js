@@ -46,6 +46,8 @@
       } else if (response.status === 401 || response.status === 403) {
         window.location.assign("/admin/sign-in");
         return;
+      } else if (response.status === 404) {
+        return; // the job was deleted meanwhile: nothing more to follow
       } else {
         await pause(retry);
         retry = Math.min(retry * 2, RETRY_MAX_MS);
