@@ -4,8 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
+E2E_STAMP := $(VENV)/.e2e-installed
+# The browser the page tests drive: Debian's Chromium, never a download of Playwright's own.
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test check stress bench migrate clean compat
+.PHONY: run test check stress bench migrate e2e clean compat
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -49,5 +52,14 @@ compat: $(STAMP)
 	cd $(COMPAT_DIR) && npm install --no-audit --no-fund --loglevel=error
 	PYTHONPATH=. $(BIN)/python -m compat.run $(if $(PIM_YAML),--examples $(PIM_YAML))
 
+# The jobs pages in a real browser, on SQLite and PostgreSQL; screenshots in build/screenshots/.
+$(E2E_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,e2e]'
+	touch $(E2E_STAMP)
+
+e2e: $(E2E_STAMP)
+	test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	PXM_E2E=1 PXM_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -q tests/e2e
+
 clean:
-	rm -rf $(VENV) pxm-jobs.db pxm-jobs.db-wal pxm-jobs.db-shm
+	rm -rf $(VENV) build pxm-jobs.db pxm-jobs.db-wal pxm-jobs.db-shm

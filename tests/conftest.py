@@ -26,6 +26,10 @@ from tests.databases import (
 
 DATABASES = ["sqlite", "postgresql"]
 
+# The browser tests need Playwright and Chromium: `make e2e` installs them and runs these.
+if not os.environ.get("PXM_E2E"):
+    collect_ignore = ["e2e"]
+
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -36,6 +36,7 @@ from pxm_jobs.queue.status_watch import StatusWatch
 from pxm_jobs.queue.worker import Worker
 from pxm_jobs.store.engine import make_engine, write_transaction
 from pxm_jobs.tenancy.signing import load_signing_secret
+from pxm_jobs.web.mount import install_pages
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,8 @@ def create_app(
     # `/import` and `/prices` before `/{pricebook_id}`, which would take them for ids.
     for pricing in (import_routes, price_routes, pricebook_routes, modifier_routes):
         app.include_router(pricing.router, prefix="/pcm/pricebooks", responses=ADMIN_ERRORS)
+    # The jobs pages: a client of the routes above, called in process with the session's token.
+    install_pages(app)
     # Added last so they run first: every answer, even a refused body, carries a request id.
     app.add_middleware(
         BodyLimitMiddleware,

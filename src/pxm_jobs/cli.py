@@ -1,4 +1,5 @@
-"""The `pxm-jobs` command: serve the API, run workers, migrate, and manage stores and keys."""
+"""The `pxm-jobs` command: serve the API, run workers, migrate, manage stores and keys; and the
+client commands that drive a running service over HTTP (`pxm_jobs.client`)."""
 
 from __future__ import annotations
 
@@ -7,27 +8,26 @@ import logging
 import signal
 import sys
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from prometheus_client import start_http_server
-from sqlalchemy import Engine
 
-from pxm_jobs.config import Settings
-from pxm_jobs.jobs import RUNNERS
-from pxm_jobs.queue.worker import Worker
-from pxm_jobs.store.engine import make_engine, read_transaction, write_transaction
-from pxm_jobs.store.migrate import upgrade_database
-from pxm_jobs.tenancy.errors import TenancyError
-from pxm_jobs.tenancy.keys import revoke_key
-from pxm_jobs.tenancy.stores import count_stores, create_store, ensure_store_with_keys, list_stores
+from pxm_jobs.client.commands import install_client_commands
+
+# The service's layers are imported by the commands that use them: the client commands start
+# without loading the database drivers, the web framework or the job modules.
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from pxm_jobs.config import Settings
 
 app = typer.Typer(help="Bulk jobs for product catalogs, wire-compatible with Elastic Path PXM.")
 stores_app = typer.Typer(help="Create and list stores.")
 keys_app = typer.Typer(help="Manage API keys.")
 app.add_typer(stores_app, name="stores")
 app.add_typer(keys_app, name="keys")
+# Commands that talk to a running service over HTTP, from anywhere: import, export, jobs, ...
+install_client_commands(app)
 
 
 def _configure_logging() -> None:
@@ -37,6 +37,9 @@ def _configure_logging() -> None:
 
 
 def _migrated_engine(settings: Settings, *, ping_on_checkout: bool = True) -> Engine:
+    from pxm_jobs.store.engine import make_engine
+    from pxm_jobs.store.migrate import upgrade_database
+
     engine = make_engine(settings, ping_on_checkout=ping_on_checkout)
     upgrade_database(engine)
     return engine
@@ -44,6 +47,9 @@ def _migrated_engine(settings: Settings, *, ping_on_checkout: bool = True) -> En
 
 def _ensure_a_store(engine: Engine, settings: Settings) -> None:
     """Make sure someone can log in: the bootstrap keys if given, else a first store."""
+    from pxm_jobs.store.engine import write_transaction
+    from pxm_jobs.tenancy.stores import count_stores, create_store, ensure_store_with_keys
+
     if settings.bootstrap_client_id and settings.bootstrap_client_secret:
         with write_transaction(engine) as connection:
             ensure_store_with_keys(
@@ -76,7 +82,10 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the HTTP API on PXM_HOST:PXM_PORT, with an embedded worker unless --no-worker."""
+    import uvicorn
+
     from pxm_jobs.app import create_app
+    from pxm_jobs.config import Settings
 
     _configure_logging()
     settings = Settings()
@@ -89,6 +98,12 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run jobs until SIGTERM or SIGINT; a running job gets the grace period to finish."""
+    from prometheus_client import start_http_server
+
+    from pxm_jobs.config import Settings
+    from pxm_jobs.jobs import RUNNERS
+    from pxm_jobs.queue.worker import Worker
+
     _configure_logging()
     settings = Settings()
     engine = _migrated_engine(settings, ping_on_checkout=False)
@@ -108,6 +123,8 @@ def worker() -> None:
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
+    from pxm_jobs.config import Settings
+
     _migrated_engine(Settings())
     typer.echo("database is up to date")
 
@@ -115,6 +132,10 @@ def migrate() -> None:
 @stores_app.command("create")
 def stores_create(name: str) -> None:
     """Create a store; prints one JSON object with store_id, client_id and client_secret."""
+    from pxm_jobs.config import Settings
+    from pxm_jobs.store.engine import write_transaction
+    from pxm_jobs.tenancy.stores import create_store
+
     engine = _migrated_engine(Settings())
     with write_transaction(engine) as connection:
         credentials = create_store(connection, name)
@@ -132,6 +153,10 @@ def stores_create(name: str) -> None:
 @stores_app.command("list")
 def stores_list() -> None:
     """List stores, one JSON object a line."""
+    from pxm_jobs.config import Settings
+    from pxm_jobs.store.engine import read_transaction
+    from pxm_jobs.tenancy.stores import list_stores
+
     engine = _migrated_engine(Settings())
     with read_transaction(engine) as connection:
         summaries = list_stores(connection)
@@ -151,6 +176,11 @@ def stores_list() -> None:
 @keys_app.command("revoke")
 def keys_revoke(client_id: str) -> None:
     """Revoke an API key: its tokens stop working at once."""
+    from pxm_jobs.config import Settings
+    from pxm_jobs.store.engine import write_transaction
+    from pxm_jobs.tenancy.errors import TenancyError
+    from pxm_jobs.tenancy.keys import revoke_key
+
     engine = _migrated_engine(Settings())
     try:
         with write_transaction(engine) as connection:

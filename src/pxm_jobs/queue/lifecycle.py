@@ -91,6 +91,8 @@ def enqueue_job(connection: Connection, new: NewJob, now: datetime) -> Job:
     ).one()
     _repoint_line(connection, new.store_id)
     signal_new_work(connection)
+    # Lists waiting in this process show the new job at once; other processes' on a re-read.
+    signal_status_change(connection, row.id, notified=True)
     return Job.from_row(row)
 
 

@@ -55,11 +55,20 @@ class StatusChange:
 
 
 class _Waiters:
-    """Who waits on which job, in this process."""
+    """Who waits on which job, in this process, and who waits on any job (lists)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_job: dict[str, set[StatusChange]] = {}
+        self._any: set[StatusChange] = set()
+
+    def add_any(self, waiter: StatusChange) -> None:
+        with self._lock:
+            self._any.add(waiter)
+
+    def remove_any(self, waiter: StatusChange) -> None:
+        with self._lock:
+            self._any.discard(waiter)
 
     def add(self, job_id: str, waiter: StatusChange) -> None:
         with self._lock:
@@ -75,7 +84,7 @@ class _Waiters:
 
     def wake(self, job_id: str) -> None:
         with self._lock:
-            waiting = list(self._by_job.get(job_id, ()))
+            waiting = [*self._by_job.get(job_id, ()), *self._any]
         for waiter in waiting:
             waiter.ring()
 
@@ -86,6 +95,7 @@ class _Waiters:
     def wake_all(self) -> None:
         with self._lock:
             waiting = [waiter for group in self._by_job.values() for waiter in group]
+            waiting.extend(self._any)
         for waiter in waiting:
             waiter.ring()
 
@@ -121,6 +131,21 @@ class StatusWatch:
             yield waiter
         finally:
             _waiters.remove(job_id, waiter)
+
+    @asynccontextmanager
+    async def watching_every_job(self) -> AsyncIterator[StatusChange]:
+        """A doorbell rung whenever any job may have changed, for a waiting list of jobs.
+
+        It cannot tell stores apart (a notification names only the job), so the waiter reads
+        its list again to see whether anything of its own changed.
+        """
+        self._start_listening()
+        waiter = StatusChange(asyncio.get_running_loop())
+        _waiters.add_any(waiter)
+        try:
+            yield waiter
+        finally:
+            _waiters.remove_any(waiter)
 
     def stop(self) -> None:
         self._stopping.set()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterable
 from typing import Any
 
 from pxm_jobs.clock import format_timestamp
@@ -63,3 +66,21 @@ def render_job_error(error: JobError) -> dict[str, Any]:
     if meta:
         resource["meta"] = meta
     return resource
+
+
+def job_version(document: dict[str, Any]) -> list[Any]:
+    """What a job's document shows that can change: never its freshly minted file links."""
+    meta = document.get("meta", {})
+    return [
+        document["id"],
+        document["attributes"],
+        meta.get("queue_position"),
+        meta.get("progress"),
+        meta.get("rows"),
+    ]
+
+
+def etag_of(parts: Iterable[Any]) -> str:
+    """A weak ETag: two documents with it show the same thing, links aside."""
+    digest = hashlib.sha256(json.dumps(list(parts), sort_keys=True).encode()).hexdigest()
+    return f'W/"{digest[:20]}"'

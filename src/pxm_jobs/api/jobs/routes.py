@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection, Engine
 
-from pxm_jobs.api.common_schemas import error_responses
+from pxm_jobs.api.common_schemas import Responses, error_responses
 from pxm_jobs.api.deps import (
     EngineDep,
     ReadConnectionDep,
@@ -28,18 +28,31 @@ from pxm_jobs.api.jobs.filter import (
     parse_job_filter,
 )
 from pxm_jobs.api.jobs.queueing import IdempotencyKeyDep, queue_job, retry_of
-from pxm_jobs.api.jobs.rendering import render_job, render_job_error
+from pxm_jobs.api.jobs.rendering import etag_of, job_version, render_job, render_job_error
 from pxm_jobs.api.jobs.schemas import JobDocument, JobErrorListDocument, JobListDocument
-from pxm_jobs.api.jobs.wait import StatusWatchDep, WaitQuery, read_wait, wait_for_status_change
-from pxm_jobs.api.pagination import PageDep, list_document
+from pxm_jobs.api.jobs.wait import (
+    LIST_REREAD_MIN_SECONDS,
+    IfNoneMatchHeader,
+    Snapshot,
+    StatusWatchDep,
+    WaitQuery,
+    matches,
+    read_etags,
+    read_wait,
+    wait_for_new_version,
+    wait_for_status_change,
+)
+from pxm_jobs.api.pagination import Page, PageDep, list_document
 from pxm_jobs.api.request_id import request_id_of
 from pxm_jobs.clock import utc_now
+from pxm_jobs.config import Settings
 from pxm_jobs.jobs import JOB_KINDS
 from pxm_jobs.jobs.kind import JobRequest
 from pxm_jobs.queue.lifecycle import CancelOutcome, cancel_job, request_cancel
 from pxm_jobs.queue.models import Job, JobStatus
 from pxm_jobs.queue.progress import read_live_progress
 from pxm_jobs.queue.reads import (
+    JobQuery,
     count_jobs_ahead,
     get_job,
     list_job_errors,
@@ -76,61 +89,129 @@ def _find_job(connection: Connection, store_id: str, job_id: str) -> Job:
     return job
 
 
-@router.get("", response_model=JobListDocument, responses=error_responses(400))
-def list_store_jobs(
+NOT_MODIFIED: Responses = {
+    304: {"description": "Still the version `If-None-Match` named (no body)."}
+}
+
+
+@router.get("", response_model=JobListDocument, responses={**NOT_MODIFIED, **error_responses(400)})
+async def list_store_jobs(
     request: Request,
+    response: Response,
     store_id: StoreIdDep,
-    connection: ReadConnectionDep,
+    engine: EngineDep,
     settings: SettingsDep,
     page: PageDep,
     links: DownloadLinksDep,
+    watch: StatusWatchDep,
     filter: JobFilterQuery = None,
     sort: JobSortQuery = None,
-) -> dict[str, Any]:
+    wait: WaitQuery = None,
+    if_none_match: IfNoneMatchHeader = None,
+) -> Any:
+    """The store's jobs; with `wait`, as soon as the list differs from `If-None-Match`'s
+    version (or from the first read without it)."""
     query = parse_job_filter(filter, sort)
-    found, total = list_jobs(connection, store_id, query, limit=page.limit, offset=page.offset)
-    shown = [job_document(connection, job, links=links) for job in found]
+    seconds = read_wait(wait)
+    seen = read_etags(if_none_match)
+
+    async def read() -> Snapshot:
+        return await run_in_threadpool(
+            _read_job_list, engine, settings, store_id, query, page, links, request
+        )
+
+    if not seconds:
+        snapshot = await read()
+    else:
+        async with watch.watching_every_job() as change:
+            snapshot = await wait_for_new_version(
+                read, change, seconds, seen, min_gap=LIST_REREAD_MIN_SECONDS
+            )
+    return _answer(snapshot, seen, response)
+
+
+def _read_job_list(
+    engine: Engine,
+    settings: Settings,
+    store_id: str,
+    query: JobQuery,
+    page: Page,
+    links: DownloadLinks,
+    request: Request,
+) -> Snapshot:
+    with read_transaction(engine) as connection:
+        found, total = list_jobs(connection, store_id, query, limit=page.limit, offset=page.offset)
+        shown = [job_document(connection, job, links=links) for job in found]
+        now = utc_now()
+        state = read_queue_state(connection, store_id, now, settings.job_lease_seconds * 2)
     document = list_document(request, shown, total, page)
-    now = utc_now()
-    state = read_queue_state(connection, store_id, now, settings.job_lease_seconds * 2)
     oldest = state.oldest_pending_created_at
     document["meta"]["queue"] = {
         "pending": state.pending,
         "oldest_pending_age_seconds": round((now - oldest).total_seconds(), 3) if oldest else None,
         "workers_alive": state.workers_alive,
     }
-    return document
+    parts = [[job_version(item) for item in shown], total, state.pending, state.workers_alive]
+    moving = any(job.status is JobStatus.STARTED for job in found)
+    return Snapshot(etag_of(parts), document, moving=moving, final=False)
 
 
-@router.get("/{job_id}", response_model=JobDocument, responses=error_responses(400, 404))
+def _answer(snapshot: Snapshot, seen: frozenset[str] | None, response: Response) -> Any:
+    """The document with its ETag, or a bodiless 304 when the caller has this version."""
+    if matches(seen, snapshot.etag):
+        return Response(status_code=304, headers={"ETag": snapshot.etag})
+    response.headers["ETag"] = snapshot.etag
+    return snapshot.document
+
+
+@router.get(
+    "/{job_id}", response_model=JobDocument, responses={**NOT_MODIFIED, **error_responses(400, 404)}
+)
 async def show_job(
     job_id: str,
+    response: Response,
     store_id: StoreIdDep,
     engine: EngineDep,
     links: DownloadLinksDep,
     watch: StatusWatchDep,
     wait: WaitQuery = None,
-) -> dict[str, Any]:
-    """The job; with `wait`, as soon as its status changes (or when the wait is up)."""
+    if_none_match: IfNoneMatchHeader = None,
+) -> Any:
+    """The job; with `wait`, as soon as its status changes (or when the wait is up), or with
+    `If-None-Match`, as soon as anything it shows differs from that version."""
     seconds = read_wait(wait)
     checked_id = require_uuid(job_id, "job")
+    seen = read_etags(if_none_match)
 
-    async def read() -> tuple[JobStatus, dict[str, Any]]:
-        return await run_in_threadpool(_read_job_document, engine, store_id, checked_id, links)
+    async def read() -> Snapshot:
+        return await run_in_threadpool(_read_job_snapshot, engine, store_id, checked_id, links)
+
+    async def read_status() -> tuple[JobStatus, dict[str, Any]]:
+        snapshot = await read()
+        return JobStatus(snapshot.document["data"]["attributes"]["status"]), snapshot.document
 
     if not seconds:
-        _, document = await read()
-        return {"data": document}
+        return _answer(await read(), seen, response)
     async with watch.watching(checked_id) as change:
-        return {"data": await wait_for_status_change(read, change, seconds)}
+        if seen is not None:
+            return _answer(await wait_for_new_version(read, change, seconds, seen), seen, response)
+        document = await wait_for_status_change(read_status, change, seconds)
+    response.headers["ETag"] = etag_of(job_version(document["data"]))
+    return document
 
 
-def _read_job_document(
+def _read_job_snapshot(
     engine: Engine, store_id: str, job_id: str, links: DownloadLinks
-) -> tuple[JobStatus, dict[str, Any]]:
+) -> Snapshot:
     with read_transaction(engine) as connection:
         job = _find_job(connection, store_id, job_id)
-        return job.status, job_document(connection, job, links=links)
+        document = job_document(connection, job, links=links)
+    return Snapshot(
+        etag_of(job_version(document)),
+        {"data": document},
+        moving=job.status is JobStatus.STARTED,
+        final=job.status.is_terminal,
+    )
 
 
 @router.post("/{job_id}/cancel", response_model=JobDocument, responses=error_responses(404, 422))
