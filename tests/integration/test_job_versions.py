@@ -15,6 +15,7 @@ from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.queue.lifecycle import cancel_job
 from pxm_jobs.store.engine import write_transaction
+from tests.hierarchy_trees import add_products
 from tests.job_api import run_jobs
 from tests.store_client import StoreClient, store_client
 
@@ -57,6 +58,8 @@ def test_a_job_and_a_list_carry_an_etag_that_answers_304_while_nothing_changed(
 def test_a_job_with_links_keeps_its_etag_though_its_links_are_fresh_on_every_read(
     api: StoreClient, engine: Engine, settings: Settings
 ) -> None:
+    with write_transaction(engine) as connection:
+        add_products(connection, api.store_id, 1)  # an export of nothing has no files
     job = queue_export(api)
     run_jobs(engine, settings)
     first = api.http.get(f"/pcm/jobs/{job['id']}")
