@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
+PEERS := benchmarks/peers
+PEERS_STAMP := $(PEERS)/node_modules/.installed
 
 .PHONY: run test check stress bench migrate clean
 
@@ -30,14 +32,19 @@ check: $(STAMP)
 stress: $(STAMP)
 	PXM_STRESS=1 $(BIN)/pytest -q -s tests/integration/test_worker_processes.py
 
-# Only the benchmarks need the peer queue they are measured against; `make test` does not.
+# Only the benchmarks need the peer queues they are measured against; `make test` does not.
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
-bench: $(BENCH_STAMP)
+# The Node peers, with the Node 22 they need, from the folder's lock file.
+$(PEERS_STAMP): $(PEERS)/package-lock.json
+	cd $(PEERS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(PEERS_STAMP)
+
+bench: $(BENCH_STAMP) $(PEERS_STAMP)
 	PYTHONPATH=. $(BIN)/python -m benchmarks
 	PYTHONPATH=. $(BIN)/python -m benchmarks.throughput --rounds 3
 
 clean:
-	rm -rf $(VENV) pxm-jobs.db pxm-jobs.db-wal pxm-jobs.db-shm
+	rm -rf $(VENV) $(PEERS)/node_modules pxm-jobs.db pxm-jobs.db-wal pxm-jobs.db-shm

@@ -35,6 +35,7 @@ from typing import Protocol
 
 from sqlalchemy import text
 
+from benchmarks.cpu import backend_pids, children_cpu_seconds, database_cpu_seconds, is_postgres
 from benchmarks.noop_worker import NOOP_JOB
 from benchmarks.run_notes import Run, find_rule_breaks, read_run_log
 from pxm_jobs.clock import utc_now
@@ -97,6 +98,8 @@ class Drain:
     spawned: float  # when the first worker process was started (time.monotonic())
     runs_per_worker: list[list[Run]]
     problems: list[str]
+    worker_cpu_seconds: float  # the worker processes', start-up and stop included
+    database_cpu_seconds: float | None  # the server's for the workers' connections, if known
 
     @property
     def last_end(self) -> float:
@@ -134,8 +137,12 @@ class Drain:
 def drain(system: QueueSystem, database_url: str, workload: Workload) -> Drain:
     """Queue the workload on `database_url`, drain it with fresh worker processes, check it."""
     order = system.queue_jobs(database_url, workload)
+    postgres = is_postgres(database_url)
     with system.count_left(database_url) as count_left, tempfile.TemporaryDirectory() as folder:
         logs = [Path(folder) / f"worker-{n}.json" for n in range(workload.workers)]
+        # Connected before the workers: the benchmark's own, whose CPU is not the drain's.
+        ours = backend_pids(database_url) if postgres else set()
+        cpu_before = children_cpu_seconds()
         spawned = time.monotonic()
         processes = [
             subprocess.Popen(
@@ -148,14 +155,16 @@ def drain(system: QueueSystem, database_url: str, workload: Workload) -> Drain:
         ]
         try:
             wait_for_empty(system.name, count_left, processes)
+            database_cpu = database_cpu_seconds(database_url, ours) if postgres else None
         finally:
             stop_all(processes)
+        worker_cpu = children_cpu_seconds() - cpu_before
         runs = [
             read_log(system.name, log, process)
             for log, process in zip(logs, processes, strict=True)
         ]
     problems = find_rule_breaks(order, [run for worker_runs in runs for run in worker_runs])
-    return Drain(workload.jobs, spawned, runs, problems)
+    return Drain(workload.jobs, spawned, runs, problems, worker_cpu, database_cpu)
 
 
 def wait_for_empty(
@@ -180,9 +189,13 @@ def stop_all(processes: Sequence[subprocess.Popen[bytes]]) -> None:
 
 
 def read_log(name: str, log: Path, process: subprocess.Popen[bytes]) -> list[Run]:
-    if not log.exists():
-        raise SystemExit(f"a {name} worker exited with {process.returncode}, no run log")
-    return read_run_log(log)
+    if log.exists():
+        return read_run_log(log)
+    # Every worker sets its SIGTERM handler before it can take a job, so one that SIGTERM ended
+    # without a log was stopped, still starting, before it ran any.
+    if process.returncode == -signal.SIGTERM:
+        return []
+    raise SystemExit(f"a {name} worker exited with {process.returncode}, no run log")
 
 
 # -- pxm-jobs ------------------------------------------------------------------------------

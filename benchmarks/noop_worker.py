@@ -3,7 +3,8 @@
     python -m benchmarks.noop_worker DATABASE_URL RUN_LOG [--concurrency N]
 
 It is the plain worker `pxm-jobs worker` runs, with the no-op job registered. On SIGTERM it
-stops as `pxm-jobs worker` does and writes its run notes to RUN_LOG (`benchmarks/run_notes.py`).
+stops as `pxm-jobs worker` does and writes the notes of the runs that took effect to RUN_LOG
+(`benchmarks/run_notes.py`).
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from benchmarks.run_notes import note_run, write_run_log
+from benchmarks.run_notes import keep_run, write_run_log
 from pxm_jobs.config import Settings
 from pxm_jobs.queue import runner
 from pxm_jobs.queue.worker import Worker
-from pxm_jobs.store.engine import make_engine
+from pxm_jobs.store.engine import call_after_commit, make_engine
 
 NOOP_JOB = "noop"
 # The default of pxm-jobs workers on PostgreSQL; every system gets as many slots per process.
@@ -30,9 +31,13 @@ DEFAULT_CONCURRENCY = 4
 
 
 def run_noop(context: runner.JobContext, connection: Connection) -> Mapping[str, Any]:
-    # Noted before the success commits; the next job of the store can only be claimed after
-    # that commit, so its `began` is later than this `ended` whenever the rule holds.
-    note_run(context.job.id, context.job.store_id, time.monotonic())
+    job_id, store_id = context.job.id, context.job.store_id
+    # The end is read before the success commits; the next job of the store can only be claimed
+    # after that commit, so its `began` is later than this `ended` whenever the rule holds.
+    began = ended = time.monotonic()
+    # Kept once the success has committed: only that run took effect. (On SQLite a job whose
+    # first write lost to another writer runs again, with the write lock taken first.)
+    call_after_commit(connection, lambda: keep_run(job_id, store_id, began, ended))
     return {}
 
 

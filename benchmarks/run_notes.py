@@ -23,7 +23,11 @@ _runs_lock = threading.Lock()
 
 
 def note_run(job_id: str, store: str, began: float) -> None:
-    ended = time.monotonic()
+    """Note a run that began at `began` and ends now."""
+    keep_run(job_id, store, began, time.monotonic())
+
+
+def keep_run(job_id: str, store: str, began: float, ended: float) -> None:
     with _runs_lock:
         _runs.append((job_id, store, began, ended))
 

@@ -60,12 +60,15 @@ def describe_drain(label: str, result: Drain) -> str:
             + "; no speed"
         )
     idle = f"; {result.idle_workers} worker processes ran no job" if result.idle_workers else ""
+    cpu = f"workers {result.worker_cpu_seconds * 1000 / result.jobs:.2f} ms"
+    if result.database_cpu_seconds is not None:
+        cpu += f", database {result.database_cpu_seconds * 1000 / result.jobs:.2f} ms"
     return (
         f"{label}: {result.rate_with_start_up():,.0f} jobs/s with start-up "
         f"({result.jobs:,} jobs in {result.seconds_with_start_up:.2f} s), "
         f"{result.rate_without_start_up():,.0f} jobs/s without "
         f"({result.jobs_without_start_up:,} jobs in {result.seconds_without_start_up:.2f} s "
-        f"once every process ran); rule kept{idle}"
+        f"once every process ran); CPU per job: {cpu}; rule kept{idle}"
     )
 
 

@@ -28,7 +28,7 @@ async function queueJobs(connectionString, jobs, stores, orderFile) {
 }
 
 async function work(connectionString, runLog, concurrency, pollSeconds, localQueueSize) {
-  const runner = await run({
+  const runner = run({
     connectionString,
     concurrency,
     pollInterval: pollSeconds * 1000,
@@ -42,8 +42,8 @@ async function work(connectionString, runLog, concurrency, pollSeconds, localQue
       },
     },
   });
-  stopOnTerm(runLog, () => runner.stop());
-  await runner.promise;
+  stopOnTerm(runLog, runner.then((running) => () => running.stop()));
+  await (await runner).promise;
 }
 
 const [mode, url, ...rest] = process.argv.slice(2);

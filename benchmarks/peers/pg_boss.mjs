@@ -32,17 +32,21 @@ async function queueJobs(connectionString, jobs, stores, orderFile) {
 async function work(connectionString, runLog, fetchers, batchSize, pollSeconds) {
   const boss = new PgBoss(connectionString);
   boss.on("error", (error) => console.error(error));
-  await boss.start();
   const options = {
     localConcurrency: fetchers,
     batchSize,
     burstWhenBatchFull: true,
     pollingIntervalSeconds: pollSeconds,
   };
-  await boss.work(QUEUE, options, async (jobs) => {
-    for (const job of jobs) noteRun(job.id, job.data.store, now());
-  });
-  stopOnTerm(runLog, () => boss.stop({ graceful: true }));
+  const started = (async () => {
+    await boss.start();
+    await boss.work(QUEUE, options, async (jobs) => {
+      for (const job of jobs) noteRun(job.id, job.data.store, now());
+    });
+    return () => boss.stop({ graceful: true });
+  })();
+  stopOnTerm(runLog, started);
+  await started;
 }
 
 const [mode, url, ...rest] = process.argv.slice(2);

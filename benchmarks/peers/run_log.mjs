@@ -18,9 +18,12 @@ export function writeJson(path, value) {
   writeFileSync(path, JSON.stringify(value));
 }
 
-// On SIGTERM: stop the peer's worker gracefully, then write the notes and exit.
-export function stopOnTerm(runLog, stop) {
+// On SIGTERM: stop the peer's worker gracefully, then write the notes and exit. Set before the
+// worker starts (`started` resolves to its stop function), so that a process stopped while it
+// starts leaves either its notes or, killed before this is set, no job run.
+export function stopOnTerm(runLog, started) {
   process.once("SIGTERM", async () => {
+    const stop = await started;
     await stop();
     writeJson(runLog, runs);
     process.exit(0);
