@@ -130,13 +130,14 @@ class Procrastinate:
 class GraphileWorker:
     poll_seconds: float = DEFAULT_POLL_SECONDS
     # Its default, -1, is off; a size above 1 has the pool fetch and lock that many jobs at once.
+    # Before 0.18 a batch could hold two jobs of one named queue and run them side by side.
     local_queue_size: int = -1
     name: str = "graphile-worker"
 
     @property
     def settings(self) -> str:
         local_queue = (
-            "local queue off (its default)"
+            "local queue off (its default; --graphile-local-queue N turns it on)"
             if self.local_queue_size < 2
             else f"local queue of {self.local_queue_size}"
         )
