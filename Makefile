@@ -7,6 +7,8 @@ BENCH_STAMP := $(VENV)/.bench-installed
 E2E_STAMP := $(VENV)/.e2e-installed
 # The browser the page tests drive: Debian's Chromium, never a download of Playwright's own.
 CHROMIUM ?= /usr/bin/chromium
+PEERS := benchmarks/peers
+PEERS_STAMP := $(PEERS)/node_modules/.installed
 
 .PHONY: run test check stress bench migrate e2e clean compat
 
@@ -33,12 +35,17 @@ check: $(STAMP)
 stress: $(STAMP)
 	PXM_STRESS=1 $(BIN)/pytest -q -s tests/integration/test_worker_processes.py tests/integration/test_database_restart.py
 
-# Only the benchmarks need the peer queue they are measured against; `make test` does not.
+# Only the benchmarks need the peer queues they are measured against; `make test` does not.
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
-bench: $(BENCH_STAMP)
+# The Node peers, with the Node 22 they need, from the folder's lock file.
+$(PEERS_STAMP): $(PEERS)/package-lock.json
+	cd $(PEERS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(PEERS_STAMP)
+
+bench: $(BENCH_STAMP) $(PEERS_STAMP)
 	PYTHONPATH=. $(BIN)/python -m benchmarks
 	PYTHONPATH=. $(BIN)/python -m benchmarks.throughput --rounds 3
 	PYTHONPATH=. $(BIN)/python -m benchmarks.real_jobs --rounds 3
@@ -62,4 +69,4 @@ e2e: $(E2E_STAMP)
 	PXM_E2E=1 PXM_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -q tests/e2e
 
 clean:
-	rm -rf $(VENV) build pxm-jobs.db pxm-jobs.db-wal pxm-jobs.db-shm
+	rm -rf $(VENV) build $(PEERS)/node_modules pxm-jobs.db pxm-jobs.db-wal pxm-jobs.db-shm
