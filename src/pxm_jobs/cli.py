@@ -21,7 +21,9 @@ from pxm_jobs.store.engine import make_engine, read_transaction, write_transacti
 from pxm_jobs.store.migrate import upgrade_database
 from pxm_jobs.tenancy.errors import TenancyError
 from pxm_jobs.tenancy.keys import revoke_key
+from pxm_jobs.tenancy.signing import load_signing_secret
 from pxm_jobs.tenancy.stores import count_stores, create_store, ensure_store_with_keys, list_stores
+from pxm_jobs.webhooks.courier import Courier
 
 app = typer.Typer(help="Bulk jobs for product catalogs, wire-compatible with Elastic Path PXM.")
 stores_app = typer.Typer(help="Create and list stores.")
@@ -88,11 +90,13 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run jobs until SIGTERM or SIGINT; a running job gets the grace period to finish."""
+    """Run jobs and deliver webhooks until SIGTERM or SIGINT; a running job gets the grace
+    period to finish."""
     _configure_logging()
     settings = Settings()
     engine = _migrated_engine(settings, ping_on_checkout=False)
     runner = Worker(engine, settings, RUNNERS)
+    courier = _courier(engine, settings)
     if settings.worker_metrics_port is not None:
         # The worker's job timings; the queue's gauges are on the API's /metrics.
         start_http_server(settings.worker_metrics_port, addr=settings.host)
@@ -100,9 +104,20 @@ def worker() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     runner.start()
+    courier.start()
     stop.wait()
     finished = runner.stop()
+    courier.stop()
     sys.exit(0 if finished else 1)
+
+
+def _courier(engine: Engine, settings: Settings) -> Courier:
+    """The worker's webhook deliveries; their job documents are the Jobs API's."""
+    from pxm_jobs.api.integrations.payloads import job_payload_renderer
+
+    with write_transaction(engine) as connection:
+        signing_secret = load_signing_secret(connection, settings.signing_secret)
+    return Courier(engine, settings, job_payload_renderer(settings, signing_secret))
 
 
 @app.command()
