@@ -115,15 +115,17 @@ def create_integration(
         connection.execute(
             insert(integrations)
             .values(
-                id=str(uuid.uuid4()),
-                store_id=store_id,
-                description=None,
-                enabled=True,
-                integration_type=WEBHOOK,
-                secret_key=None,
-                created_at=now,
-                updated_at=now,
-                **fields_,
+                {
+                    "id": str(uuid.uuid4()),
+                    "store_id": store_id,
+                    "description": None,
+                    "enabled": True,
+                    "integration_type": WEBHOOK,
+                    "secret_key": None,
+                    "created_at": now,
+                    "updated_at": now,
+                    **fields_,
+                }
             )
             .returning(integrations)
         )
