@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from pxm_jobs.api.integrations.payloads import job_payload_renderer
 from pxm_jobs.config import Settings
 from pxm_jobs.job_errors import JobErrorDetail
 from pxm_jobs.job_events import JobEvent
@@ -20,12 +19,18 @@ from pxm_jobs.queue.models import JobStatus
 from pxm_jobs.queue.outbox import DeliveryState
 from pxm_jobs.queue.runner import JobContext, JobFailed
 from pxm_jobs.queue.worker import Worker
-from pxm_jobs.webhooks.courier import Courier
-from pxm_jobs.webhooks.sending import new_client
 from tests.factories import make_stores, queue_jobs
-from tests.queue_steps import cancel, claim, finish, reread
+from tests.queue_steps import cancel, claim, reread
 from tests.webhook_receiver import always, flaky, running_receiver
-from tests.webhooks import SECRET, add_webhook, logs, outbox, webhook_settings
+from tests.webhooks import (
+    SECRET,
+    add_webhook,
+    courier_for,
+    deliver_until_ended,
+    logs,
+    outbox,
+    webhook_settings,
+)
 
 DEADLINE_SECONDS = 120.0
 TERMINAL_EVENTS = {
@@ -35,29 +40,11 @@ TERMINAL_EVENTS = {
 }
 
 
-def courier_for(engine: Engine, settings: Settings, **kwargs: Any) -> Courier:
-    renderer = job_payload_renderer(settings, b"test-signing-secret")
-    return Courier(engine, settings, renderer, **kwargs)
-
-
 def wait_for(condition: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + DEADLINE_SECONDS
     while not condition():
         assert time.monotonic() < deadline, f"never: {what}"
         time.sleep(0.02)
-
-
-def deliver_until_ended(courier: Courier) -> DeliveryState:
-    """Drive one delivery by hand until it is delivered or has failed for good."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    with new_client() as client:
-        while time.monotonic() < deadline:
-            state = courier.deliver_one(client)
-            if state in (DeliveryState.DELIVERED, DeliveryState.FAILED):
-                return state
-            if state is None:
-                time.sleep(0.01)  # the next attempt's backoff is still running
-    raise AssertionError("the delivery never ended")
 
 
 def test_an_event_carries_the_secret_its_id_and_the_job_document(

@@ -98,7 +98,7 @@ def test_a_move_rolled_back_leaves_no_event_and_a_lost_worker_given_up_on_tells_
 ) -> None:
     [store] = make_stores(engine, 1)
     add_webhook(engine, store, URL, [JobEvent.SUCCEEDED, JobEvent.FAILED])
-    [job] = queue_jobs(engine, store, 1)
+    queue_jobs(engine, store, 1)
     started = claim(engine)
     assert started is not None
     with pytest.raises(RuntimeError), write_transaction(engine) as connection:
@@ -149,7 +149,7 @@ def test_a_failed_attempt_is_due_again_after_its_backoff_and_the_last_one_ends_i
 ) -> None:
     [store] = make_stores(engine, 1)
     add_webhook(engine, store, URL)
-    [job] = queue_jobs(engine, store, 1)
+    queue_jobs(engine, store, 1)
     started = claim(engine)
     assert started is not None
     finish(engine, started)
