@@ -91,6 +91,9 @@ def valid_body(endpoint: Endpoint, own: dict[str, str]) -> Any:
         ("DELETE", NODE + "/relationships/products"): {
             "data": [{"type": "product", "id": own["product_id"]}]
         },
+        ("PUT", "/v2/integrations/{integration_id}"): {
+            "data": {"type": "integration", "name": "Mine now"}
+        },
     }
     body = bodies.get((endpoint.method, endpoint.path))
     if body is None and endpoint.needs_body:

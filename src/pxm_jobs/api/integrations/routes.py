@@ -198,14 +198,14 @@ def list_integration_jobs(
 
 
 @router.get(
-    "/{integration_id}/jobs/{job_id}/logs",
+    "/{integration_id}/jobs/{integration_job_id}/logs",
     response_model=IntegrationLogListDocument,
     responses=error_responses(400, 404),
 )
 def list_integration_job_logs(
     request: Request,
     integration_id: str,
-    job_id: str,
+    integration_job_id: str,
     store_id: StoreIdDep,
     connection: ReadConnectionDep,
     page: PageDep,
@@ -213,7 +213,7 @@ def list_integration_job_logs(
     """The attempts at delivering one event, newest first."""
     integration = find_integration(connection, store_id, integration_id)
     delivery_seq = find_delivery_seq(
-        connection, store_id, integration.id, require_uuid(job_id, "integration job")
+        connection, store_id, integration.id, require_uuid(integration_job_id, "integration job")
     )
     if delivery_seq is None:
         raise not_found("integration job")
