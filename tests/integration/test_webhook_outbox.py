@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, func, select
 
-from pxm_jobs.catalog.integrations.records import update_integration
+from pxm_jobs.catalog.integrations.records import PAUSED_UNTIL, update_integration
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.job_events import JobEvent
@@ -200,7 +200,10 @@ def test_deliveries_of_a_disabled_integration_wait_until_it_is_enabled(engine: E
             update_integration(
                 connection, store, webhook.id, {"enabled": enabled}, LOOPBACK, utc_now()
             )
-        assert (take(engine) is not None) is enabled
+        assert (take(engine, at_seconds=3600) is not None) is enabled
+        if not enabled:
+            [row] = outbox(engine)
+            assert row.next_attempt_at == PAUSED_UNTIL, "claims pass over it without a look"
 
 
 def test_ended_deliveries_are_pruned_with_their_logs_after_their_retention(

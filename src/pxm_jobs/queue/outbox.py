@@ -20,13 +20,16 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Connection,
     Integer,
     Select,
     String,
+    Text,
     bindparam,
     delete,
     insert,
+    literal,
     literal_column,
     select,
     true,
@@ -37,6 +40,7 @@ from sqlalchemy.sql.dml import ReturningUpdate
 from pxm_jobs.queue.models import Job, JobStatus
 from pxm_jobs.store.prebuilt import statement_for
 from pxm_jobs.store.tables import integration_deliveries, integration_logs, integrations
+from pxm_jobs.store.types import UtcDateTime
 
 # Deliveries deleted per pruning transaction (their logs go with them).
 PRUNE_BATCH = 500
@@ -131,18 +135,24 @@ def record_attempt(
     A failed attempt with no `retry_at` was the last. None when the attempt's lease ran out and
     another one took the delivery over: that one settles it, and this log still tells of it.
     """
+    log = {
+        "id": literal(str(uuid.uuid4()), String),
+        "delivery_seq": integration_deliveries.c.seq,
+        "integration_id": integration_deliveries.c.integration_id,
+        "store_id": integration_deliveries.c.store_id,
+        "attempt": literal(delivery.attempt, Integer),
+        "succeeded": literal(outcome.succeeded, Boolean),
+        "status_code": literal(outcome.status_code, Integer),
+        "body": literal(outcome.body, Text),
+        "error_detail": literal(outcome.error_detail, Text),
+        "created_at": literal(now, UtcDateTime),
+    }
+    # Read from the delivery's row, so that nothing is logged for one deleted meanwhile (its
+    # integration was deleted while the attempt was under way).
     connection.execute(
-        insert(integration_logs).values(
-            id=str(uuid.uuid4()),
-            delivery_seq=delivery.seq,
-            integration_id=delivery.receiver.integration_id,
-            store_id=delivery.job.store_id,
-            attempt=delivery.attempt,
-            succeeded=outcome.succeeded,
-            status_code=outcome.status_code,
-            body=outcome.body,
-            error_detail=outcome.error_detail,
-            created_at=now,
+        insert(integration_logs).from_select(
+            list(log),
+            select(*log.values()).where(integration_deliveries.c.seq == delivery.seq),
         )
     )
     values: dict[str, Any]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -23,7 +23,7 @@ from pxm_jobs.catalog.integrations.errors import (
 )
 from pxm_jobs.catalog.integrations.targets import Resolver, check_target, resolve_host
 from pxm_jobs.job_events import OBSERVABLE_EVENTS
-from pxm_jobs.store.tables import integration_observers, integrations
+from pxm_jobs.store.tables import integration_deliveries, integration_observers, integrations
 
 WEBHOOK = "webhook"
 # Elastic Path's other delivery types; this service posts webhooks only.
@@ -31,6 +31,9 @@ OTHER_INTEGRATION_TYPES = ("aws_sqs", "stomp")
 NAME_MAX_LENGTH = 255
 DESCRIPTION_MAX_LENGTH = 4096
 SECRET_KEY_MAX_LENGTH = 1024
+# The next attempt of every undelivered event of a disabled integration: workers looking for
+# events that are due then pass none of them, however many wait; enabling it makes them due.
+PAUSED_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,8 @@ def update_integration(
     )
     updated = Integration.from_row(row)
     _repoint_observers(connection, updated)
+    if updated.enabled != current.enabled:
+        _hold_deliveries(connection, updated, now)
     return updated
 
 
@@ -209,6 +214,17 @@ def _repoint_observers(connection: Connection, integration: Integration) -> None
             for event in integration.observes
         ],
     )
+
+
+def _hold_deliveries(connection: Connection, integration: Integration, now: datetime) -> None:
+    """Pause the integration's undelivered events while it is disabled; resume them when not."""
+    deliveries = integration_deliveries
+    pending = (deliveries.c.integration_id == integration.id) & (deliveries.c.state == "pending")
+    if integration.enabled:
+        held = pending & (deliveries.c.next_attempt_at >= PAUSED_UNTIL)
+        connection.execute(update(deliveries).where(held).values(next_attempt_at=now))
+    else:
+        connection.execute(update(deliveries).where(pending).values(next_attempt_at=PAUSED_UNTIL))
 
 
 def _checked_fields(
