@@ -88,7 +88,8 @@ def new_tenant(http: TestClient, engine: Engine, name: str) -> Tenant:
 
 
 def seed_tenant(http: TestClient, engine: Engine, settings: Settings, tenant: Tenant) -> None:
-    """A product in a node of a hierarchy, a finished export, a failed and a pending import."""
+    """A product in a node of a hierarchy, a finished export, a failed and a pending import,
+    and a webhook told of the jobs' events (no courier runs: they stay undelivered)."""
 
     def created(path: str, document: Any = None, **kwargs: Any) -> dict[str, Any]:
         response = http.post(path, json=document, headers=tenant.admin, **kwargs)
@@ -126,6 +127,18 @@ def seed_tenant(http: TestClient, engine: Engine, settings: Settings, tenant: Te
             }
         },
     )
+    integration = http.post(
+        "/v2/integrations",
+        json={
+            "data": {
+                "type": "integration",
+                "name": "Job events",
+                "observes": ["pim-job.started", "pim-job.succeeded"],
+                "configuration": {"url": "https://93.184.215.14/hooks"},
+            }
+        },
+        headers=tenant.admin,
+    ).json()["data"]
     export = created("/pcm/products/export")
     failed = created("/pcm/products/import", files={"file": ("bad.csv", BAD_ROW_CSV)})
     run_jobs(engine, settings)
@@ -140,6 +153,13 @@ def seed_tenant(http: TestClient, engine: Engine, settings: Settings, tenant: Te
         "price_id": [price["id"]],
         "modifier_id": [modifier["id"]],
         "job_id": [pending["id"], failed["id"], export["id"]],
+        "integration_id": [integration["id"]],
+        "integration_job_id": [
+            delivery["id"]
+            for delivery in http.get(
+                f"/v2/integrations/{integration['id']}/jobs", headers=tenant.admin
+            ).json()["data"]
+        ],
     }
 
 
@@ -167,9 +187,13 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
     return sorted(found, key=lambda endpoint: (endpoint.path, endpoint.method))
 
 
+# Where the admin endpoints are: the catalog and its jobs, and the Integrations API.
+ADMIN_PREFIXES = ("/pcm/", "/v2/")
+
+
 def admin_endpoints(app: FastAPI) -> list[Endpoint]:
-    """Every `/pcm` endpoint, undocumented aliases included."""
-    return [endpoint for endpoint in endpoints(app) if endpoint.path.startswith("/pcm")]
+    """Every admin endpoint, undocumented aliases included."""
+    return [endpoint for endpoint in endpoints(app) if endpoint.path.startswith(ADMIN_PREFIXES)]
 
 
 def _api_routes(app: FastAPI) -> Iterator[tuple[str, APIRoute, bool]]:

@@ -1,9 +1,11 @@
 """A worker process for tests: runs `record` jobs that log their run in the job's transaction.
 
-    python -m tests.workload DATABASE_URL [--lease SECONDS]
+    python -m tests.workload DATABASE_URL [--lease SECONDS] [--webhooks]
 
 Because the log row commits with the job's `success`, the log holds exactly the runs that took
-effect; tests read it to prove that no two runs of a store overlapped and that order held.
+effect; tests read it to prove that no two runs of a store overlapped and that order held. A
+job whose input says `fail` fails instead. With `--webhooks` the process also delivers job
+events, as `pxm-jobs worker` does, to receivers on loopback, retried quickly.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from pxm_jobs.api.integrations.payloads import job_payload_renderer
 from pxm_jobs.config import Settings
-from pxm_jobs.queue.runner import JobContext
+from pxm_jobs.job_errors import JobErrorDetail
+from pxm_jobs.queue.runner import JobContext, JobFailed
 from pxm_jobs.queue.worker import Worker
 from pxm_jobs.store.engine import make_engine, write_transaction
+from pxm_jobs.webhooks.courier import Courier
 
 RECORD_JOB = "record"
 
@@ -41,6 +46,8 @@ def create_run_log(engine: Engine) -> None:
 def record_run(context: JobContext, connection: Connection) -> Mapping[str, Any]:
     began = time.time()
     time.sleep(random.uniform(0.001, float(context.job.input.get("max_sleep", 0.01))))
+    if context.job.input.get("fail"):
+        raise JobFailed([JobErrorDetail(message="asked to fail", code="asked")])
     connection.execute(
         text(
             "INSERT INTO test_run_log (job_id, store_id, worker_id, began, ended)"
@@ -62,24 +69,34 @@ def main() -> None:
     parser.add_argument("database_url")
     parser.add_argument("--lease", type=float, default=1.0)
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--webhooks", action="store_true")
     args = parser.parse_args()
     settings = Settings(
         database_url=args.database_url,
         job_lease_seconds=args.lease,
         worker_poll_seconds=0.2,
         signing_secret="unused",
+        webhook_allow_private_targets=True,
+        webhook_timeout_seconds=0.5,
+        webhook_retry_base_seconds=0.02,
+        webhook_retry_max_seconds=0.2,
+        webhook_max_attempts=100,
+        webhook_poll_seconds=0.1,
     )
-    worker = Worker(
-        make_engine(settings),
-        settings,
-        {RECORD_JOB: record_run},
-        concurrency=args.concurrency,
-    )
+    engine = make_engine(settings)
+    worker = Worker(engine, settings, {RECORD_JOB: record_run}, concurrency=args.concurrency)
+    courier = None
+    if args.webhooks:
+        courier = Courier(engine, settings, job_payload_renderer(settings, b"unused"))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     worker.start()
+    if courier is not None:
+        courier.start()
     stop.wait()
     worker.stop(grace_seconds=5)
+    if courier is not None:
+        courier.stop()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The ASGI application: routes, error envelope, request ids, body limits, embedded worker."""
+"""The ASGI application: routes, error envelope, request ids, body limits, embedded worker
+and its webhook courier."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from pxm_jobs.api.body_limit import BodyLimitMiddleware
 from pxm_jobs.api.common_schemas import ADMIN_ERRORS
 from pxm_jobs.api.errors import install_error_handlers
 from pxm_jobs.api.hierarchies import hierarchy_routes, node_product_routes, node_routes
+from pxm_jobs.api.integrations import routes as integration_routes
+from pxm_jobs.api.integrations.payloads import job_payload_renderer
 from pxm_jobs.api.jobs import routes as job_routes
 from pxm_jobs.api.openapi import install_openapi
 from pxm_jobs.api.pricebooks import (
@@ -37,6 +40,7 @@ from pxm_jobs.queue.worker import Worker
 from pxm_jobs.store.engine import make_engine, write_transaction
 from pxm_jobs.tenancy.signing import load_signing_secret
 from pxm_jobs.web.mount import install_pages
+from pxm_jobs.webhooks.courier import Courier
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +56,12 @@ def create_app(
         with write_transaction(engine) as connection:
             app.state.signing_secret = load_signing_secret(connection, settings.signing_secret)
         worker = Worker(engine, settings, RUNNERS) if run_worker else None
+        courier = None
         if worker is not None:
             worker.start()
+            renderer = job_payload_renderer(settings, app.state.signing_secret)
+            courier = Courier(engine, settings, renderer)
+            courier.start()
         app.state.worker = worker
         try:
             yield
@@ -61,6 +69,8 @@ def create_app(
             app.state.status_watch.stop()
             if worker is not None:
                 worker.stop()
+            if courier is not None:
+                courier.stop()
 
     app = FastAPI(
         title="pxm-jobs",
@@ -95,6 +105,8 @@ def create_app(
         app.include_router(pricing.router, prefix="/pcm/pricebooks", responses=ADMIN_ERRORS)
     # The jobs pages: a client of the routes above, called in process with the session's token.
     install_pages(app)
+    # Elastic Path serves its Integrations API under /v2, beside the catalog's /pcm.
+    app.include_router(integration_routes.router, prefix="/v2/integrations", responses=ADMIN_ERRORS)
     # Added last so they run first: every answer, even a refused body, carries a request id.
     app.add_middleware(
         BodyLimitMiddleware,

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from pxm_jobs.config import Settings
+    from pxm_jobs.webhooks.courier import Courier
 
 app = typer.Typer(help="Bulk jobs for product catalogs, wire-compatible with Elastic Path PXM.")
 stores_app = typer.Typer(help="Create and list stores.")
@@ -97,7 +98,8 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run jobs until SIGTERM or SIGINT; a running job gets the grace period to finish."""
+    """Run jobs and deliver webhooks until SIGTERM or SIGINT; a running job gets the grace
+    period to finish."""
     from prometheus_client import start_http_server
 
     from pxm_jobs.config import Settings
@@ -108,6 +110,7 @@ def worker() -> None:
     settings = Settings()
     engine = _migrated_engine(settings, ping_on_checkout=False)
     runner = Worker(engine, settings, RUNNERS)
+    courier = _courier(engine, settings)
     if settings.worker_metrics_port is not None:
         # The worker's job timings; the queue's gauges are on the API's /metrics.
         start_http_server(settings.worker_metrics_port, addr=settings.host)
@@ -115,9 +118,23 @@ def worker() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     runner.start()
+    courier.start()
     stop.wait()
     finished = runner.stop()
+    courier.stop()
     sys.exit(0 if finished else 1)
+
+
+def _courier(engine: Engine, settings: Settings) -> Courier:
+    """The worker's webhook deliveries; their job documents are the Jobs API's."""
+    from pxm_jobs.api.integrations.payloads import job_payload_renderer
+    from pxm_jobs.store.engine import write_transaction
+    from pxm_jobs.tenancy.signing import load_signing_secret
+    from pxm_jobs.webhooks.courier import Courier
+
+    with write_transaction(engine) as connection:
+        signing_secret = load_signing_secret(connection, settings.signing_secret)
+    return Courier(engine, settings, job_payload_renderer(settings, signing_secret))
 
 
 @app.command()

@@ -58,6 +58,31 @@ class Settings(BaseSettings):
     # Off by default, as in Elastic Path, whose cancel of a started job answers 422.
     cancel_started_jobs: bool = False
 
+    # The service's address as clients reach it, for links in what workers send (a webhook's
+    # job document); unset means http://PXM_HOST:PXM_PORT/.
+    public_url: str | None = None
+
+    # Webhooks (the Integrations API). Loopback, private and link-local targets are refused
+    # unless allowed: a store admin must not reach the service's own network.
+    webhook_allow_private_targets: bool = False
+    # Each attempt's connect, send and read get this long; an attempt that gets no 2xx answer
+    # is retried after a delay that doubles each time, up to the maximum, until the attempts
+    # are spent.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    webhook_max_attempts: int = Field(default=10, ge=1, le=100)
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    # Delivery threads per worker process, and how often an idle one looks for events.
+    webhook_delivery_threads: int = Field(default=2, ge=1, le=64)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # Deliveries and their logs are deleted this long after they ended.
+    webhook_log_retention_days: float = Field(default=30, gt=0)
+
+    def public_base_url(self) -> str:
+        """Where clients reach the service, ending with "/"."""
+        base = self.public_url or f"http://{self.host}:{self.port}/"
+        return base if base.endswith("/") else f"{base}/"
+
     def worker_concurrency_for(self, dialect: str) -> int:
         if self.worker_concurrency is not None:
             return self.worker_concurrency

@@ -118,6 +118,15 @@ def seed_store(client: Client) -> dict[str, list[str]]:
     ]
     for job in jobs:
         client.wait_for_job(job)
+    # On loopback (the service allows it here), so that whatever URL an enabled webhook ends
+    # up with, its courier posts nowhere beyond this machine.
+    webhook = {
+        "type": "integration",
+        "name": "Job events",
+        "observes": ["pim-job.succeeded"],
+        "configuration": {"url": "http://127.0.0.1:9/hooks", "secret_key": "s3cret"},
+    }
+    integration = created("/v2/integrations", {"data": webhook})
     return {
         "product_id": [product],
         "hierarchy_id": [hierarchy],
@@ -126,6 +135,7 @@ def seed_store(client: Client) -> dict[str, list[str]]:
         "price_id": [price],
         "modifier_id": [modifier],
         "job_id": jobs,
+        "integration_id": [integration],
     }
 
 
@@ -144,7 +154,9 @@ def live_service(
         empty_postgres(engine)
         engine.dispose()
     port = free_port()
-    environment = bootstrapped_environment(database_url, port)
+    environment = bootstrapped_environment(
+        database_url, port, PXM_WEBHOOK_ALLOW_PRIVATE_TARGETS="true"
+    )
     base_url = f"http://127.0.0.1:{port}"
     with running(["serve"], environment, directory) as process:
         wait_until_serving(base_url, process)

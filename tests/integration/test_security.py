@@ -129,6 +129,9 @@ def valid_body(endpoint: Endpoint, own: dict[str, str]) -> Any:
         ("PUT", BOOK + "/modifiers/{modifier_id}"): {
             "data": {"type": "price-modifier", "attributes": {"name": "Mine now"}}
         },
+        ("PUT", "/v2/integrations/{integration_id}"): {
+            "data": {"type": "integration", "name": "Mine now"}
+        },
     }
     body = bodies.get((endpoint.method, endpoint.path))
     if body is None and endpoint.needs_body:

@@ -1,5 +1,6 @@
 """What a worker does besides running jobs: keeping its heartbeat, taking back jobs whose
-worker went silent, and deleting finished jobs and files past their retention."""
+worker went silent, and deleting finished jobs, files and webhook deliveries past their
+retention."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from pxm_jobs.config import Settings
 from pxm_jobs.queue import statements as sql
 from pxm_jobs.queue.lifecycle import recover_abandoned_job
 from pxm_jobs.queue.metrics import record_recovery
+from pxm_jobs.queue.outbox import PRUNE_BATCH as DELIVERY_PRUNE_BATCH
+from pxm_jobs.queue.outbox import prune_ended_deliveries
 from pxm_jobs.queue.retention import PRUNE_BATCH, prune_finished_jobs
 from pxm_jobs.queue.stop_requests import ask_to_stop
 from pxm_jobs.queue.wakeup import WorkSignal
@@ -54,6 +57,7 @@ class Housekeeper:
         self.stopping = stopping
         self._next_purge_at = 0.0  # time.monotonic() of the next purge; the first comes at once
         self._next_prune_at = 0.0  # likewise, for finished jobs past their retention
+        self._next_delivery_prune_at = 0.0  # and for ended webhook deliveries
 
     def keep_house(self) -> None:
         # A third of the lease: the heartbeat survives two missed beats.
@@ -64,6 +68,7 @@ class Housekeeper:
                 self.recover_abandoned()
                 self.prune_old_jobs()
                 self.purge_expired_files()
+                self.prune_old_deliveries()
             except DBAPIError as error:
                 logger.warning("housekeeping failed (%s); retrying", error.orig)
             if self.stopping.wait(interval):
@@ -152,3 +157,21 @@ class Housekeeper:
         if purged:
             logger.info("deleted %d stored files past their retention", purged)
         return purged
+
+    def prune_old_deliveries(self) -> int:
+        """Delete webhook deliveries (and their logs) that ended past their retention."""
+        now = time.monotonic()
+        if now < self._next_delivery_prune_at:
+            return 0
+        self._next_delivery_prune_at = now + PURGE_INTERVAL_SECONDS
+        retention = timedelta(days=self.settings.webhook_log_retention_days)
+        pruned = 0
+        while not self.stopping.is_set():
+            with write_transaction(self.engine) as connection:
+                batch = prune_ended_deliveries(connection, utc_now() - retention)
+            pruned += batch
+            if batch < DELIVERY_PRUNE_BATCH:
+                break
+        if pruned:
+            logger.info("deleted %d webhook deliveries past their retention", pruned)
+        return pruned

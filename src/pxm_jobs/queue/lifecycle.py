@@ -18,6 +18,9 @@ move that lost a race changes nothing and says so. Moves out of `started` are fe
 worker and attempt that claimed the job. Every move but the claim locks the store's line row
 first (before any job row, so that moves of one store queue up instead of deadlocking) and
 re-points it after; the claim never waits on a lock, it passes over what others hold.
+
+The moves an integration can observe (claim, finish, fail, cancel, give_up) each make one call
+to `events`, which writes the event in the move's own transaction when anyone observes it.
 """
 
 from __future__ import annotations
@@ -32,7 +35,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from pxm_jobs.job_errors import JobErrorDetail
+from pxm_jobs.job_events import JobEvent
 from pxm_jobs.queue import statements as sql
+from pxm_jobs.queue.events import record_job_event, record_started_event
 from pxm_jobs.queue.idempotency import claim_idempotency_key
 from pxm_jobs.queue.models import Job, JobStatus
 from pxm_jobs.queue.progress import Progress
@@ -101,8 +106,10 @@ def claim_job(connection: Connection, worker_id: str, now: datetime) -> Job | No
     row = sql.run(connection, sql.claim_job, {"p_worker_id": worker_id, "p_now": now}).first()
     if row is None:
         return None
+    job = Job.from_row(row)
+    record_started_event(connection, job, row, now)
     signal_status_change(connection, row.id, notified=True)
-    return Job.from_row(row)
+    return job
 
 
 def finish_job(
@@ -120,9 +127,11 @@ def finish_job(
     row = sql.run(connection, sql.finish_job, _ending(job, meta, progress, now)).first()
     if row is None:
         raise LeaseLost(job.id)
+    finished = Job.from_row(row)
+    record_job_event(connection, finished, JobEvent.SUCCEEDED, now)
     _repoint_line(connection, job.store_id)
     signal_status_change(connection, job.id, notified=True)
-    return Job.from_row(row)
+    return finished
 
 
 def fail_job(
@@ -139,9 +148,11 @@ def fail_job(
     if row is None:
         return None
     add_job_errors(connection, job.seq, errors)
+    failed = Job.from_row(row)
+    record_job_event(connection, failed, JobEvent.FAILED, now)
     _repoint_line(connection, job.store_id)
     signal_status_change(connection, job.id, notified=True)
-    return Job.from_row(row)
+    return failed
 
 
 class CancelOutcome(Enum):
@@ -163,11 +174,13 @@ def cancel_job(connection: Connection, store_id: str, job_id: str, now: datetime
     if _lock_line(connection, store_id):
         row = sql.run(connection, sql.cancel_job, {**ids, "p_now": now}).first()
         if row is not None:
+            cancelled = Job.from_row(row)
+            record_job_event(connection, cancelled, JobEvent.CANCELLED, now)
             _repoint_line(connection, store_id)
             signal_status_change(connection, job_id, notified=True)
             # The store's next job may be its front now.
             signal_new_work(connection)
-            return CancelResult(CancelOutcome.CANCELLED, Job.from_row(row))
+            return CancelResult(CancelOutcome.CANCELLED, cancelled)
     current = sql.run(connection, sql.find_job, ids).first()
     if current is None:
         return CancelResult(CancelOutcome.NOT_FOUND, None)
@@ -265,6 +278,7 @@ def recover_abandoned_job(
     if ended is None:
         return None
     add_job_errors(connection, job.seq, [error])
+    record_job_event(connection, Job.from_row(ended), JobEvent.FAILED, now)
     _repoint_line(connection, job.store_id)
     signal_status_change(connection, job.id, notified=True)
     signal_new_work(connection)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Insert,
     Integer,
     Select,
+    String,
     Update,
     bindparam,
     delete,
@@ -39,9 +40,17 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.dml import ReturningUpdate
 
+from pxm_jobs.job_events import JobEvent
 from pxm_jobs.queue.models import JobStatus
 from pxm_jobs.store.prebuilt import statement_for
-from pxm_jobs.store.tables import job_errors, job_lines, jobs, workers
+from pxm_jobs.store.tables import (
+    integration_deliveries,
+    integration_observers,
+    job_errors,
+    job_lines,
+    jobs,
+    workers,
+)
 from pxm_jobs.store.types import UtcDateTime
 
 STATUS_CHANNEL = "pxm_jobs_status"  # NOTIFY channel of status changes; the payload is a job id
@@ -158,7 +167,7 @@ def insert_job(dialect: str) -> Any:
     return insert(jobs).returning(*jobs.c)
 
 
-def claim_job(dialect: str) -> ReturningUpdate[Any]:
+def claim_job(dialect: str) -> Any:
     """pending → started: the front job of the store whose front has waited longest.
 
     One statement. Only a line's front job is ever a candidate, so a store's jobs start one at a
@@ -166,7 +175,8 @@ def claim_job(dialect: str) -> ReturningUpdate[Any]:
     Lines that another transaction holds (a job of the store being queued, cancelled or ended)
     are passed over too, and so is a front job a racing claim or cancel holds: the statement
     never waits. A line re-pointed since this statement's snapshot fails the join on the fresh
-    row PostgreSQL locks, and is passed over rather than trusted.
+    row PostgreSQL locks, and is passed over rather than trusted. On PostgreSQL the same
+    statement writes the job's `started` events (see `_with_started_events`).
     """
     front = jobs.alias("front")
     head = (
@@ -179,7 +189,7 @@ def claim_job(dialect: str) -> ReturningUpdate[Any]:
         .scalar_subquery()
     )
     now = clock(dialect)
-    return (
+    claim = (
         update(jobs)
         .where(jobs.c.seq == head, jobs.c.status == PENDING)
         .values(
@@ -191,6 +201,57 @@ def claim_job(dialect: str) -> ReturningUpdate[Any]:
         )
         .returning(*jobs.c, *_notice(dialect))
     )
+    return _with_started_events(claim) if dialect == "postgresql" else claim
+
+
+def _with_started_events(claim: ReturningUpdate[Any]) -> Select[Any]:
+    """The claim, and an outbox row for each integration of the store observing `started`.
+
+    The claim is sent alone, in autocommit, so its events must be part of its one statement to
+    commit with it: a data-modifying CTE reads the claimed row and the store's observers (one
+    probe of their primary key, nothing found for most stores). The answer is the claimed row,
+    with `started_events` counting the rows written.
+    """
+    claimed = claim.cte("claimed")
+    observers = integration_observers
+    started = literal_column(f"'{JobEvent.STARTED.value}'", String)
+    now = clock("postgresql")
+    snapshot = {
+        "id": func.gen_random_uuid().cast(String),
+        "store_id": claimed.c.store_id,
+        "integration_id": observers.c.integration_id,
+        "event": started,
+        "state": literal_column("'pending'", String),
+        "attempts": literal_column("0", Integer),
+        "next_attempt_at": now,
+        "created_at": now,
+        "job_id": claimed.c.id,
+        "job_type": claimed.c.type,
+        "job_status": claimed.c.status,
+        "job_created_at": claimed.c.created_at,
+        "job_updated_at": claimed.c.updated_at,
+        "job_started_at": claimed.c.started_at,
+        "job_completed_at": claimed.c.completed_at,
+        "job_request_id": claimed.c.request_id,
+        "job_meta": claimed.c.meta,
+        "job_progress_processed": claimed.c.progress_processed,
+        "job_progress_total": claimed.c.progress_total,
+    }
+    written = (
+        insert(integration_deliveries)
+        .from_select(
+            list(snapshot),
+            select(*snapshot.values()).join_from(
+                claimed,
+                observers,
+                (observers.c.store_id == claimed.c.store_id) & (observers.c.event == started),
+            ),
+        )
+        .returning(integration_deliveries.c.seq)
+        .cte("started_events")
+    )
+    count = select(func.count()).select_from(written).scalar_subquery()
+    return select(claimed, count.label("started_events"))
 
 
 def finish_job(dialect: str) -> ReturningUpdate[Any]:

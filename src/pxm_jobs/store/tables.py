@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -408,4 +409,122 @@ price_modifiers = Table(
     Index("uq_price_modifiers_pricebook_name", "pricebook_id", "name", unique=True),
     Index("uq_price_modifiers_pricebook_external_ref", "pricebook_id", "external_ref", unique=True),
     Index("ix_price_modifiers_pricebook_created", "pricebook_id", "created_at", "id"),
+)
+
+
+# -- integrations: webhooks told of job events ---------------------------------------------------
+
+integrations = Table(
+    "integrations",
+    metadata,
+    _uuid("id", primary_key=True),
+    _uuid("store_id", ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("integration_type", String(32), nullable=False),
+    # The observable keys as the store gave them, in its order; `integration_observers` is
+    # what job moves look up.
+    Column("observes", json_type(), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("secret_key", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_integrations_store_created", "store_id", "created_at", "id"),
+)
+
+# One row per key an enabled integration observes. A job's move finds who to tell with one probe
+# of this primary key; for a store without webhooks it finds nothing and writes nothing.
+integration_observers = Table(
+    "integration_observers",
+    metadata,
+    _uuid("store_id", primary_key=True),
+    Column("event", String(32), primary_key=True),
+    _uuid(
+        "integration_id",
+        ForeignKey("integrations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Index("ix_integration_observers_integration_id", "integration_id"),
+)
+
+# The outbox: one row per event per integration that observes it (Elastic Path's "integration
+# job"), written in the transaction of the job's move, with the job as it was then. Workers
+# deliver the rows of one integration and job in `seq` order, each at least once.
+integration_deliveries = Table(
+    "integration_deliveries",
+    metadata,
+    Column("seq", SequenceInteger, primary_key=True, autoincrement=True),
+    # The event id receivers see, in the body and a header, the same on every attempt.
+    _uuid("id", nullable=False, unique=True),
+    _uuid("store_id", ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    _uuid("integration_id", ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    # When the next attempt is due; while one is under way, when it is taken for lost.
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    _uuid("job_id", nullable=False),
+    Column("job_type", String(32), nullable=False),
+    Column("job_status", String(16), nullable=False),
+    Column("job_created_at", UtcDateTime, nullable=False),
+    Column("job_updated_at", UtcDateTime, nullable=False),
+    Column("job_started_at", UtcDateTime, nullable=True),
+    Column("job_completed_at", UtcDateTime, nullable=True),
+    Column("job_request_id", String(255), nullable=True),
+    Column("job_meta", json_type(), nullable=False),
+    Column("job_progress_processed", Integer, nullable=True),
+    Column("job_progress_total", Integer, nullable=True),
+    # Deliveries due, soonest first.
+    Index(
+        "ix_integration_deliveries_due",
+        "next_attempt_at",
+        "seq",
+        sqlite_where=text("state = 'pending'"),
+        postgresql_where=text("state = 'pending'"),
+    ),
+    # The undelivered events of one integration and job, in order: only the first is due.
+    Index(
+        "ix_integration_deliveries_line",
+        "integration_id",
+        "job_id",
+        "seq",
+        sqlite_where=text("state = 'pending'"),
+        postgresql_where=text("state = 'pending'"),
+    ),
+    Index("ix_integration_deliveries_integration", "integration_id", "seq"),
+    # Ended deliveries, oldest first, for pruning past their retention.
+    Index(
+        "ix_integration_deliveries_ended",
+        "ended_at",
+        sqlite_where=text("ended_at IS NOT NULL"),
+        postgresql_where=text("ended_at IS NOT NULL"),
+    ),
+)
+
+# One row per delivery attempt that came back (or timed out): what the receiver answered.
+integration_logs = Table(
+    "integration_logs",
+    metadata,
+    Column("seq", SequenceInteger, primary_key=True, autoincrement=True),
+    _uuid("id", nullable=False, unique=True),
+    Column(
+        "delivery_seq",
+        BigInteger,
+        ForeignKey("integration_deliveries.seq", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    _uuid("integration_id", ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False),
+    _uuid("store_id", ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("body", Text, nullable=True),
+    Column("error_detail", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_integration_logs_integration", "integration_id", "seq"),
+    Index("ix_integration_logs_store", "store_id", "seq"),
+    Index("ix_integration_logs_delivery", "delivery_seq", "seq"),
 )

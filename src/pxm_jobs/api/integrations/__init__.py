@@ -1,0 +1,1 @@
+"""The Integrations API: webhooks told of job events, their deliveries and logs."""
