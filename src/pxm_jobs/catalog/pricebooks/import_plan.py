@@ -7,12 +7,13 @@ SKU in its book; a modifier the same way, by name instead of SKU. An `id` must e
 unknown external ref creates. A price or modifier may come before the book it names.
 
 Each entity becomes one `Planned` entry holding the values it ends with; the rules that span
-objects (one price per SKU in a book, unique names and refs) are checked on those.
+objects (one price per SKU in a book, unique names and refs: `import_unique`) are checked on
+those.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,14 +27,21 @@ from pxm_jobs.catalog.pricebooks.import_objects import (
     PRICEBOOK,
     ImportObject,
 )
+from pxm_jobs.catalog.pricebooks.import_unique import (
+    BOOK_NAME,
+    BOOK_REF,
+    MODIFIER_NAME,
+    MODIFIER_REF,
+    PRICE_REF,
+    PRICE_SKU,
+    check_unique,
+)
 from pxm_jobs.catalog.pricebooks.lookups import find_rows
 from pxm_jobs.catalog.products.csv_import import new_product_ids
 from pxm_jobs.job_errors import JobErrorDetail
 from pxm_jobs.store.tables import price_modifiers, pricebooks, prices
 
 NOT_FOUND = "not_found"
-DUPLICATE_IN_FILE = "duplicate_in_file"
-ALREADY_EXISTS = "already_exists"
 REQUIRED = "required"
 ID_BATCH = 1000
 
@@ -50,61 +58,6 @@ _REQUIRED = {
         ("currencies", "missing currencies for price modifier: give at least one"),
     ],
 }
-
-
-@dataclass(frozen=True)
-class UniqueRule:
-    """A column unique in its scope, and what to say when two entities would share a value.
-
-    `in_file` names the two objects, `in_store` the entity of the store that holds the value.
-    """
-
-    column: str
-    in_file: str
-    in_store: str
-
-
-BOOK_NAME = UniqueRule(
-    "name",
-    "two price books are named {value!r}: objects {first} and {second}; price book names are "
-    "unique in a store",
-    "price book {holder} is already named {value!r}; price book names are unique in a store "
-    "(give its id or external_ref to change it)",
-)
-BOOK_REF = UniqueRule(
-    "external_ref",
-    "duplicate external ref found: objects {first} and {second} both give a price book the "
-    "external_ref {value!r}",
-    "duplicate external ref found: price book {holder} already has the external_ref {value!r}",
-)
-PRICE_SKU = UniqueRule(
-    "sku",
-    "two prices for sku {value!r} in price book {scope}: objects {first} and {second}; a price "
-    "book holds one price per SKU (give the later one the earlier one's external_ref to update "
-    "it)",
-    "price book {scope} already has a price for sku {value!r} (price {holder}); give that "
-    "price's id or external_ref to update it",
-)
-PRICE_REF = UniqueRule(
-    "external_ref",
-    "duplicate external ref found: objects {first} and {second} both give a price of price "
-    "book {scope} the external_ref {value!r}",
-    "duplicate external ref found: price {holder} of price book {scope} already has the "
-    "external_ref {value!r}",
-)
-MODIFIER_NAME = UniqueRule(
-    "name",
-    "two price modifiers of price book {scope} are named {value!r}: objects {first} and "
-    "{second}; modifier names are unique in their price book",
-    "price modifier {holder} of price book {scope} is already named {value!r}",
-)
-MODIFIER_REF = UniqueRule(
-    "external_ref",
-    "duplicate external ref found: objects {first} and {second} both give a modifier of price "
-    "book {scope} the external_ref {value!r}",
-    "duplicate external ref found: price modifier {holder} of price book {scope} already has "
-    "the external_ref {value!r}",
-)
 
 
 @dataclass(slots=True)
@@ -349,39 +302,6 @@ def check_required(entries: Sequence[Planned], kind: str, errors: list[JobErrorD
         for column, message in _REQUIRED[kind]:
             if entry.values.get(column) is None:
                 errors.append(_error(message, REQUIRED, entry.ordinal, column))
-
-
-def check_unique(
-    entries: Sequence[Planned],
-    rule: UniqueRule,
-    holders: dict[tuple[str, str], RowMapping],
-    label: Callable[[str], str],
-    errors: list[JobErrorDetail],
-) -> None:
-    """`rule.column` must be unique in each scope once every object has applied."""
-    column = rule.column
-    owners: dict[tuple[str, Any], Planned] = {}
-    changed = {entry.id for entry in entries}
-    for entry in sorted(entries, key=lambda e: e.at(column)):
-        value = entry.final(column)
-        if value is None:
-            continue
-        key = (entry.scope, value)
-        at = entry.at(column)
-        if (owner := owners.get(key)) is not None:
-            message = rule.in_file.format(
-                value=value, scope=label(entry.scope), first=owner.at(column), second=at
-            )
-            errors.append(_error(message, DUPLICATE_IN_FILE, at, column, value))
-            continue
-        holder = holders.get(key)
-        if holder is not None and holder["id"] not in changed:
-            message = rule.in_store.format(
-                value=value, scope=label(entry.scope), holder=holder["id"]
-            )
-            errors.append(_error(message, ALREADY_EXISTS, at, column, value))
-            continue
-        owners[key] = entry
 
 
 def _book_of(item: ImportObject, books: BookPlan, errors: list[JobErrorDetail]) -> str | None:
