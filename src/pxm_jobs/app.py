@@ -21,6 +21,7 @@ from pxm_jobs.api.hierarchies import hierarchy_routes, node_product_routes, node
 from pxm_jobs.api.jobs import routes as job_routes
 from pxm_jobs.api.openapi import install_openapi
 from pxm_jobs.api.products import routes as product_routes
+from pxm_jobs.api.request_head import RequestHeadLimitMiddleware
 from pxm_jobs.api.request_id import RequestIdMiddleware
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import RUNNERS
@@ -82,6 +83,12 @@ def create_app(
         BodyLimitMiddleware,
         json_max_bytes=settings.json_body_max_bytes,
         upload_max_bytes=settings.import_max_bytes,
+        drain_max_bytes=settings.http_drain_max_bytes,
+    )
+    app.add_middleware(
+        RequestHeadLimitMiddleware,
+        line_max_bytes=settings.http_request_line_max_bytes,
+        header_max_count=settings.http_header_max_count,
     )
     app.add_middleware(RequestIdMiddleware)
     return app

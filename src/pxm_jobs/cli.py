@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
 from typing import Annotated
 
 import typer
-import uvicorn
 from prometheus_client import start_http_server
 from sqlalchemy import Engine
 
 from pxm_jobs.config import Settings
+from pxm_jobs.http_server import serve_http
 from pxm_jobs.jobs import RUNNERS
 from pxm_jobs.queue.worker import Worker
-from pxm_jobs.store.engine import make_engine, read_transaction, write_transaction
+from pxm_jobs.store.engine import file_identity, make_engine, read_transaction, write_transaction
 from pxm_jobs.store.migrate import upgrade_database
 from pxm_jobs.tenancy.errors import TenancyError
 from pxm_jobs.tenancy.keys import revoke_key
@@ -36,10 +37,30 @@ def _configure_logging() -> None:
     )
 
 
+# Exit status of a process stopped because its SQLite file was deleted or replaced.
+EXIT_DATABASE_REPLACED = 3
+_database_replaced = threading.Event()
+
+
 def _migrated_engine(settings: Settings, *, ping_on_checkout: bool = True) -> Engine:
     engine = make_engine(settings, ping_on_checkout=ping_on_checkout)
+    identity = file_identity(engine)
+    if identity is not None:
+        identity.on_replaced = _stop_on_replaced_database
     upgrade_database(engine)
     return engine
+
+
+def _stop_on_replaced_database(message: str) -> None:
+    """Stop this process as SIGTERM would: writing on would lose every write it acknowledged."""
+    _database_replaced.set()
+    typer.echo(f"pxm-jobs: {message}; stopping", err=True)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _exit_if_database_replaced() -> None:
+    if _database_replaced.is_set():
+        sys.exit(EXIT_DATABASE_REPLACED)
 
 
 def _ensure_a_store(engine: Engine, settings: Settings) -> None:
@@ -83,7 +104,8 @@ def serve(
     engine = _migrated_engine(settings)
     _ensure_a_store(engine, settings)
     application = create_app(settings, engine=engine, run_worker=not no_worker)
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+    serve_http(application, settings)
+    _exit_if_database_replaced()
 
 
 @app.command()
@@ -102,6 +124,7 @@ def worker() -> None:
     runner.start()
     stop.wait()
     finished = runner.stop()
+    _exit_if_database_replaced()
     sys.exit(0 if finished else 1)
 
 

@@ -45,8 +45,11 @@ def reading_connection(engine: EngineDep) -> Iterator[Connection]:
         yield connection
 
 
-def writing_connection(engine: EngineDep) -> Iterator[Connection]:
-    with write_transaction(engine) as connection:
+def writing_connection(engine: EngineDep, settings: SettingsDep) -> Iterator[Connection]:
+    # A lock held by a long job is met with 503 and Retry-After after a short wait.
+    with write_transaction(
+        engine, lock_wait_seconds=settings.request_lock_wait_seconds
+    ) as connection:
         yield connection
 
 

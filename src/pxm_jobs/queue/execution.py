@@ -6,7 +6,9 @@ back, and what became of the job is then recorded in a transaction of its own:
     the job raised JobFailed          failed, with its errors (and its failure report)
     the job raised anything else      failed, with an internal error (the log has the trace)
     the worker is stopping            handed back: pending again, its run not counted
-    the database connection broke     requeued, once the database answers again
+    the database failed for a moment  requeued, once the database answers again (a broken
+                                      connection, a lock not granted in time, a read-only
+                                      moment)
     the job was taken back meanwhile  nothing: it belongs to another worker now
 """
 
@@ -36,6 +38,7 @@ from pxm_jobs.queue.runner import (
     RunnerRegistry,
 )
 from pxm_jobs.store.engine import is_sqlite, write_transaction
+from pxm_jobs.store.faults import DATABASE_ERRORS, is_transient
 
 logger = logging.getLogger(__name__)
 
@@ -71,11 +74,11 @@ class JobRun:
         except JobFailed as failed:
             self._fail(job, failed.errors, failed.meta, tracker.latest, failed.write_report)
             return "failed"
-        except DBAPIError as error:
-            if not _connection_lost(error):
+        except DATABASE_ERRORS as error:
+            if not is_transient(error):
                 return self._crashed(job, error, tracker.latest)
             logger.warning(
-                "job %s: database connection lost (%s); requeueing it", job.id, error.orig
+                "job %s: database fault (%s); requeueing it", job.id, getattr(error, "orig", error)
             )
             self._requeue(job, handed_back=False)
             return "requeued"
@@ -165,12 +168,10 @@ class JobRun:
                 with write_transaction(self.engine) as connection:
                     requeue_job(connection, job, utc_now(), handed_back=handed_back)
                 return
-            except DBAPIError as error:
-                if not _connection_lost(error) or self.stopping.wait(
-                    self.settings.worker_poll_seconds
-                ):
+            except DATABASE_ERRORS as error:
+                if not is_transient(error) or self.stopping.wait(self.settings.worker_poll_seconds):
                     # Once this worker is gone, others take the job back after its silence.
-                    logger.warning("job %s: could not be requeued (%s)", job.id, error.orig)
+                    logger.warning("job %s: could not be requeued (%s)", job.id, error)
                     return
 
 
@@ -178,11 +179,6 @@ def _refused_upgrade(error: Exception) -> bool:
     """SQLite refused a reading transaction's first write (raised through SQLAlchemy or not)."""
     driver_error = error.orig if isinstance(error, DBAPIError) else error
     return getattr(driver_error, "sqlite_errorcode", None) in SQLITE_REFUSED_UPGRADE
-
-
-def _connection_lost(error: DBAPIError) -> bool:
-    """The database went away (a restart, a dropped connection), not the statement's fault."""
-    return bool(error.connection_invalidated)
 
 
 def _write_failure_report(
