@@ -14,6 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -24,6 +25,9 @@ from pxm_jobs.queue.worker import Worker
 from pxm_jobs.store.engine import make_engine, write_transaction
 
 RECORD_JOB = "record"
+# Logs its run like `record`, then, on its first attempt only, says so in a file and holds its
+# transaction open (and its row lock) for `hold_seconds`: a worker to pause mid-write.
+HOLD_JOB = "hold"
 
 
 def create_run_log(engine: Engine) -> None:
@@ -57,6 +61,14 @@ def record_run(context: JobContext, connection: Connection) -> Mapping[str, Any]
     return {"ran_on": context.job.worker_id}
 
 
+def hold_then_record(context: JobContext, connection: Connection) -> Mapping[str, Any]:
+    meta = record_run(context, connection)
+    if context.job.attempts == 1:
+        Path(str(context.job.input["ready_file"])).write_text(context.job.worker_id or "")
+        time.sleep(float(context.job.input["hold_seconds"]))
+    return meta
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("database_url")
@@ -72,7 +84,7 @@ def main() -> None:
     worker = Worker(
         make_engine(settings),
         settings,
-        {RECORD_JOB: record_run},
+        {RECORD_JOB: record_run, HOLD_JOB: hold_then_record},
         concurrency=args.concurrency,
     )
     stop = threading.Event()

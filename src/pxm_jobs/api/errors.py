@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sqlite3
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -137,6 +139,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DatabaseUnavailable)
     @app.exception_handler(PoolTimeout)
     @app.exception_handler(DBAPIError)
+    @app.exception_handler(sqlite3.Error)
+    @app.exception_handler(psycopg.Error)
     async def on_database_error(request: Request, error: Exception) -> JSONResponse:
         if not is_transient(error):
             return _internal_error(request, error)

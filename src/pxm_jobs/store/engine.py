@@ -162,11 +162,19 @@ def write_transaction(
         try:
             with connection.begin():
                 yield connection
-        except BaseException:
+        except BaseException as error:
             connection.info.pop(_AFTER_COMMIT, None)
+            _replace_if_stuck(connection, error)
             raise
         for callback in connection.info.pop(_AFTER_COMMIT, ()):
             callback()
+
+
+def _replace_if_stuck(connection: Connection, error: BaseException) -> None:
+    """Drop a connection that a driver's own error left unable to write (SQLAlchemy's errors
+    are seen by `handle_error` already)."""
+    if not isinstance(error, DBAPIError) and leaves_connection_stuck(error):
+        connection.invalidate()
 
 
 def call_after_commit(connection: Connection, callback: Callable[[], None]) -> None:
@@ -188,8 +196,12 @@ def read_transaction(engine: Engine, *, snapshot: bool = False) -> Iterator[Conn
     with engine.connect() as connection:
         if snapshot and not is_sqlite(engine):
             connection = connection.execution_options(isolation_level="REPEATABLE READ")
-        with connection.begin():
-            yield connection
+        try:
+            with connection.begin():
+                yield connection
+        except BaseException as error:
+            _replace_if_stuck(connection, error)
+            raise
 
 
 def retrying_stale_connection(work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 from collections.abc import Callable
 
+import psycopg
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -46,8 +48,15 @@ class DatabaseFileReplaced(DatabaseUnavailable):
     than write into another file."""
 
 
-# Every error a database call may raise for the database's own reasons.
-DATABASE_ERRORS = (DBAPIError, DatabaseUnavailable, PoolTimeout)
+# Every error a database call may raise for the database's own reasons; the drivers' own come
+# from the statements that go straight to them (bulk inserts, COPY, server-side cursors).
+DATABASE_ERRORS = (DBAPIError, DatabaseUnavailable, PoolTimeout, sqlite3.Error, psycopg.Error)
+_OPERATIONAL = (
+    OperationalError,
+    InterfaceError,
+    sqlite3.OperationalError,
+    psycopg.OperationalError,
+)
 
 
 def sqlite_code(error: BaseException) -> int | None:
@@ -86,7 +95,7 @@ def is_transient(error: BaseException) -> bool:
         return state == PG_QUERY_CANCELED or state.startswith(_PG_TRANSIENT_CLASSES)
     if sqlite_code(error) == SQLITE_FULL:
         return True
-    return isinstance(error, OperationalError | InterfaceError) and sqlite_code(error) is None
+    return isinstance(error, _OPERATIONAL) and sqlite_code(error) is None
 
 
 class FileIdentity:
@@ -107,29 +116,35 @@ class FileIdentity:
         self._lock = threading.Lock()
 
     def remember(self) -> None:
-        identity = self._current()
-        if identity is None:
+        """At each new connection: the first one sets the identity, later ones must match it."""
+        found = self._stat()
+        if found is None:
             self._refuse("is missing")
+            return
         with self._lock:
             if self._identity is None:
-                self._identity = identity
+                self._identity = (found.st_dev, found.st_ino)
+                return
+        # SQLite has just created an empty file where the service's was; a freed inode number
+        # may even come back for it, so its emptiness is what gives it away.
+        if found.st_size == 0:
+            self._refuse("was deleted (an empty file took its place)")
         self.check()
 
     def check(self) -> None:
         if self._identity is None:
             return
-        identity = self._current()
-        if identity is None:
+        found = self._stat()
+        if found is None:
             self._refuse("was deleted")
-        elif identity != self._identity:
+        elif (found.st_dev, found.st_ino) != self._identity:
             self._refuse("was replaced by another file")
 
-    def _current(self) -> tuple[int, int] | None:
+    def _stat(self) -> os.stat_result | None:
         try:
-            found = os.stat(self.path)
+            return os.stat(self.path)
         except FileNotFoundError:
             return None
-        return (found.st_dev, found.st_ino)
 
     def _refuse(self, what: str) -> None:
         message = f"the database file {self.path} {what} while the service ran"
