@@ -23,6 +23,7 @@ from pxm_jobs.api.openapi import install_openapi
 from pxm_jobs.api.products import routes as product_routes
 from pxm_jobs.api.request_head import RequestHeadLimitMiddleware
 from pxm_jobs.api.request_id import RequestIdMiddleware
+from pxm_jobs.api.token_guard import TokenGuard
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import RUNNERS
 from pxm_jobs.queue.status_watch import StatusWatch
@@ -50,6 +51,7 @@ def create_app(
         try:
             yield
         finally:
+            app.state.token_guard.close()
             app.state.status_watch.stop()
             if worker is not None:
                 worker.stop()
@@ -64,6 +66,7 @@ def create_app(
     app.state.engine = engine
     # What `?wait=N` requests wait on; on PostgreSQL it listens once someone waits.
     app.state.status_watch = StatusWatch(engine)
+    app.state.token_guard = TokenGuard(settings)
     install_error_handlers(app)
     install_openapi(app, settings)
     install_access_log_redaction()

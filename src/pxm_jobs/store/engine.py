@@ -52,11 +52,11 @@ def make_engine(settings: Settings, *, ping_on_checkout: bool = True) -> Engine:
     # and an operator who turns on SQL logging must not find it there.
     private = {"hide_parameters": True}
     if url.startswith("sqlite"):
+        # An in-memory database has one connection per thread and no pool to wait on.
+        in_memory = make_url(url).database in (None, "", ":memory:")
+        pooled = {} if in_memory else {"pool_timeout": settings.db_pool_timeout_seconds}
         engine = create_engine(
-            url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            pool_timeout=settings.db_pool_timeout_seconds,
-            **private,
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pooled, **private
         )
         _tune_sqlite(engine)
     else:
