@@ -28,7 +28,7 @@ check: $(STAMP)
 	$(BIN)/mypy
 
 stress: $(STAMP)
-	PXM_STRESS=1 $(BIN)/pytest -q -s tests/integration/test_worker_processes.py
+	PXM_STRESS=1 $(BIN)/pytest -q -s tests/integration/test_worker_processes.py tests/acceptance/test_token_flood.py
 
 # Only the benchmarks need the peer queue they are measured against; `make test` does not.
 $(BENCH_STAMP): $(STAMP)
