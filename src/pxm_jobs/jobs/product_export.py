@@ -72,6 +72,8 @@ def run_product_export(context: JobContext, connection: Connection) -> dict[str,
         filters=filters,
         columns=columns,
         rows_per_file=rows_per_part(settings),
+        bytes_per_file=settings.bytes_per_export_file(),
+        escape_formulas=settings.csv_escape_formulas,
         expires_at=utc_now() + timedelta(days=settings.export_retention_days),
         report_progress=context.report_progress,
     )

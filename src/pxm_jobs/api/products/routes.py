@@ -268,6 +268,7 @@ async def import_products(
     form = await request.form(max_files=4, max_fields=16)
     if len(form.getlist(UPLOAD_PART)) > 1:
         # Importing one of them silently would leave the caller guessing which.
+        await form.close()
         raise ApiError(
             422,
             f"send exactly one multipart/form-data part named {UPLOAD_PART!r}; "

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain, islice
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, Text, func, select, true, type_coerce
@@ -26,6 +26,7 @@ from pxm_jobs.catalog.products.csv_format import (
     ATTRIBUTE_COLUMNS,
     ID_COLUMN,
     TEMPLATE_PREFIX,
+    escape_formula,
     format_tags,
 )
 from pxm_jobs.catalog.products.queries import filter_conditions
@@ -95,10 +96,15 @@ def export_products(
     rows_per_file: int,
     expires_at: datetime,
     report_progress: ProgressCallback,
+    bytes_per_file: int | None = None,
+    escape_formulas: bool = False,
 ) -> list[ExportedFile]:
     """Write the store's products matching `filters`, oldest first, as `part_<n>.csv` blobs.
 
     Every part has the header; an export matching nothing is one file holding only the header.
+    A part ends at `rows_per_file` rows or before it would pass `bytes_per_file` bytes, so that
+    every part imports back. With `escape_formulas`, cells a spreadsheet would run as formulas
+    get a leading `'` (see `csv_format.escape_formula`).
     """
     conditions = filter_conditions(store_id, filters, connection.dialect.name)
     templates = _find_template_fields(connection, conditions)
@@ -113,27 +119,27 @@ def export_products(
     if columns is not None:
         to_cells = _reordered(to_cells, [header.index(column) for column in columns])
         header = list(columns)
+    if escape_formulas:
+        to_cells = _escaped(to_cells)
     total = connection.execute(
         select(func.count()).select_from(products).where(*conditions)
     ).scalar_one()
     query = _rows_query(conditions, connection.dialect.name, with_templates=bool(templates))
-    rows = _driver_rows(connection, query)
+    rows = _Rows(_driver_rows(connection, query))
     written = _Counter(total, report_progress)
     files: list[ExportedFile] = []
-    upcoming = next(rows, None)
-    while upcoming is not None or not files:
-        part = islice(chain([] if upcoming is None else [upcoming], rows), rows_per_file)
+    while not files or rows.peek():
         before = written.count
+        part = _PartLimits(rows_per_file, bytes_per_file)
         blob = write_blob(
             connection,
             store_id=store_id,
             name=f"part_{len(files) + 1}.csv",
             content_type=CSV_CONTENT_TYPE,
-            chunks=_csv_chunks(header, part, to_cells, written),
+            chunks=_csv_chunks(header, rows, to_cells, written, part),
             expires_at=expires_at,
         )
         files.append(ExportedFile(blob.id, blob.name, written.count - before))
-        upcoming = next(rows, None)
     report_progress(written.count, total)
     return files
 
@@ -297,25 +303,105 @@ class _Counter:
             self._report_progress(self.count, self._total)
 
 
+@dataclass(frozen=True)
+class _PartLimits:
+    rows: int
+    bytes: int | None
+
+
+class _Rows:
+    """The rows to export, with room to put back the ones a full part could not take."""
+
+    def __init__(self, rows: Iterator[Sequence[Any]]) -> None:
+        self._rows = rows
+        self._back: list[Sequence[Any]] = []
+
+    def take(self, count: int) -> list[Sequence[Any]]:
+        taken, self._back = self._back[:count], self._back[count:]
+        taken.extend(islice(self._rows, count - len(taken)))
+        return taken
+
+    def put_back(self, rows: Sequence[Sequence[Any]]) -> None:
+        self._back[:0] = rows
+
+    def peek(self) -> bool:
+        """Whether any row is left."""
+        if not self._back:
+            self._back.extend(islice(self._rows, 1))
+        return bool(self._back)
+
+
 def _csv_chunks(
     header: Sequence[str],
-    rows: Iterator[Sequence[Any]],
+    rows: _Rows,
     to_cells: Callable[[Sequence[Any]], Cells],
     counter: _Counter,
+    limits: _PartLimits,
 ) -> Iterator[bytes]:
-    """The CSV file's bytes, a few hundred kilobytes at a time.
+    """One part's bytes, a few hundred kilobytes at a time, up to its rows and bytes.
 
     The csv module's default "\\r\\n" line ending is kept on purpose: with "\\n", a value
     holding a lone carriage return would be written unquoted and split the record on import.
+    Rows are written a batch at a time; only a batch that would pass the byte limit is
+    written row by row, to stop at the last row that fits.
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    text = io.StringIO()
+    writer = csv.writer(text)
     writer.writerow(header)
-    while batch := list(islice(rows, WRITE_BATCH_ROWS)):
+    pending = bytearray(_take_text(text).encode())
+    size, row_count = len(pending), 0
+    while row_count < limits.rows:
+        batch = rows.take(min(WRITE_BATCH_ROWS, limits.rows - row_count))
+        if not batch:
+            break
         writer.writerows(map(to_cells, batch))
+        encoded = _take_text(text).encode()
+        full = limits.bytes is not None and size + len(encoded) > limits.bytes
+        if limits.bytes is not None and full:
+            fitting, encoded = _rows_that_fit(batch, to_cells, limits.bytes - size, row_count == 0)
+            rows.put_back(batch[fitting:])
+            batch = batch[:fitting]
+        pending += encoded
+        size += len(encoded)
+        row_count += len(batch)
         counter.add(len(batch))
-        if buffer.tell() >= FLUSH_CHARS:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
+        if len(pending) >= FLUSH_CHARS:
+            yield bytes(pending)
+            pending.clear()
+        if full:
+            break
+    yield bytes(pending)
+
+
+def _rows_that_fit(
+    batch: Sequence[Sequence[Any]],
+    to_cells: Callable[[Sequence[Any]], Cells],
+    room: int,
+    part_is_empty: bool,
+) -> tuple[int, bytes]:
+    """How many of `batch`'s rows fit in `room` bytes, and their bytes; at least one row in an
+    empty part, which could never hold it otherwise."""
+    text = io.StringIO()
+    writer = csv.writer(text)
+    kept = bytearray()
+    for count, row in enumerate(batch):
+        writer.writerow(to_cells(row))
+        line = _take_text(text).encode()
+        if len(kept) + len(line) > room and (count > 0 or not part_is_empty):
+            return count, bytes(kept)
+        kept += line
+    return len(batch), bytes(kept)
+
+
+def _take_text(buffer: io.StringIO) -> str:
+    value = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return value
+
+
+def _escaped(to_cells: Callable[[Sequence[Any]], Cells]) -> Callable[[Sequence[Any]], Cells]:
+    def escaped_cells(row: Sequence[Any]) -> Cells:
+        return [escape_formula(cell) if isinstance(cell, str) else cell for cell in to_cells(row)]
+
+    return escaped_cells
