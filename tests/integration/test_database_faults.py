@@ -9,15 +9,21 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 
 from pxm_jobs.config import Settings
+from pxm_jobs.jobs import RUNNERS
+from pxm_jobs.queue.models import JobType
+from pxm_jobs.queue.runner import JobContext
+from pxm_jobs.queue.worker import Worker
 from pxm_jobs.store.engine import file_identity, is_sqlite, write_transaction
 from tests.databases import POSTGRES_ADMIN_URL
 from tests.store_client import StoreClient, store_client
@@ -151,3 +157,44 @@ def test_a_deleted_sqlite_file_stops_writes_instead_of_losing_them(
     engine.dispose()  # new connections would create an empty file in its place
     assert_retry_later(api.http.post("/pcm/products", json=new_product()))
     assert len(told) == 1 and "was deleted" in told[0]
+
+
+def test_one_stores_export_does_not_hold_up_another_stores_writes(
+    settings: Settings, engine: Engine
+) -> None:
+    """The export is held where it has read everything (its last progress report); another
+    store's write must go through meanwhile, not wait on the export's write lock."""
+    quick = settings.model_copy(update={"request_lock_wait_seconds": LOCK_WAIT_SECONDS})
+    reading_done, release = threading.Event(), threading.Event()
+    runs: list[str] = []
+
+    def held_export(context: JobContext, connection: Connection) -> Mapping[str, Any]:
+        runs.append(context.job.id)
+
+        def report(processed: int, total: int | None) -> None:
+            if total is not None and processed == total:
+                reading_done.set()
+                assert release.wait(30)
+
+        return RUNNERS[JobType.PRODUCT_EXPORT](replace(context, report_progress=report), connection)
+
+    runners = {**RUNNERS, JobType.PRODUCT_EXPORT: held_export}
+    with store_client(quick, engine) as exporter, store_client(quick, engine) as other:
+        assert exporter.http.post("/pcm/products", json=new_product()).status_code == 201
+        export = exporter.http.post("/pcm/products/export")
+        assert export.status_code == 201
+        worker = Worker(engine, quick, runners)
+        job = worker.claim()
+        assert job is not None
+        with ThreadPoolExecutor(1) as pool:
+            running = pool.submit(worker.run, job)
+            assert reading_done.wait(30)
+            try:
+                response = other.http.post("/pcm/products", json=new_product())
+            finally:
+                release.set()
+            assert running.result() == "success"
+        assert response.status_code == 201, response.text
+    # Read on a connection of its own, the export is not refused at its first write on SQLite
+    # and run again from the start with the write lock held all along.
+    assert len(runs) == 1

@@ -37,7 +37,7 @@ from pxm_jobs.queue.runner import (
     JobInterrupted,
     RunnerRegistry,
 )
-from pxm_jobs.store.engine import is_sqlite, write_transaction
+from pxm_jobs.store.engine import is_sqlite, read_transaction, write_transaction
 from pxm_jobs.store.faults import DATABASE_ERRORS, is_transient
 
 logger = logging.getLogger(__name__)
@@ -118,7 +118,13 @@ class JobRun:
             message = f"this service cannot run jobs of type {job.type!r}"
             raise JobFailed([JobErrorDetail(message=message, code="unsupported_job_type")])
         return runner(
-            JobContext(job=job, settings=self.settings, report_progress=tracker), connection
+            JobContext(
+                job=job,
+                settings=self.settings,
+                report_progress=tracker,
+                read_separately=lambda: read_transaction(self.engine),
+            ),
+            connection,
         )
 
     def _progress_writer(self, job: Job) -> Callable[[Progress], None] | None:

@@ -13,10 +13,13 @@ import io
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from itertools import islice
-from typing import Any
+from tempfile import SpooledTemporaryFile
+from typing import IO, Any
 
 from sqlalchemy import ColumnElement, Connection, Select, Text, func, select, true, type_coerce
 
@@ -31,7 +34,7 @@ from pxm_jobs.catalog.products.csv_format import (
 )
 from pxm_jobs.catalog.products.queries import filter_conditions
 from pxm_jobs.config import Settings
-from pxm_jobs.store.blobs import write_blob
+from pxm_jobs.store.blobs import CHUNK_BYTES, write_blob
 from pxm_jobs.store.tables import products
 
 CREATED_AT_COLUMN = "_created_at"
@@ -43,6 +46,8 @@ FLUSH_CHARS = 256 * 1024
 # Rows handed to csv.writer at once: fewer trips through Python per row.
 WRITE_BATCH_ROWS = 500
 PROGRESS_EVERY_ROWS = 1000
+# A part is kept in memory up to this size while the export reads, on disk beyond it.
+SPOOL_MEMORY_BYTES = 8 * 1024 * 1024
 
 
 ProgressCallback = Callable[[int, int | None], None]
@@ -98,6 +103,7 @@ def export_products(
     report_progress: ProgressCallback,
     bytes_per_file: int | None = None,
     escape_formulas: bool = False,
+    reading: Connection | None = None,
 ) -> list[ExportedFile]:
     """Write the store's products matching `filters`, oldest first, as `part_<n>.csv` blobs.
 
@@ -105,9 +111,15 @@ def export_products(
     A part ends at `rows_per_file` rows or before it would pass `bytes_per_file` bytes, so that
     every part imports back. With `escape_formulas`, cells a spreadsheet would run as formulas
     get a leading `'` (see `csv_format.escape_formula`).
+
+    The products are read through `reading` (by default `connection`) and every part is
+    written to a temporary file first; only then are the parts stored, through `connection`.
+    So a job reading on a connection of its own writes only at its end: on SQLite it holds the
+    write lock for the time it takes to store the files, not for the whole export.
     """
-    conditions = filter_conditions(store_id, filters, connection.dialect.name)
-    templates = _find_template_fields(connection, conditions)
+    reader = connection if reading is None else reading
+    conditions = filter_conditions(store_id, filters, reader.dialect.name)
+    templates = _find_template_fields(reader, conditions)
     if columns is not None:
         templates = sorted({*templates, *_template_fields(columns)})
     header = [
@@ -121,26 +133,36 @@ def export_products(
         header = list(columns)
     if escape_formulas:
         to_cells = _escaped(to_cells)
-    total = connection.execute(
+    total = reader.execute(
         select(func.count()).select_from(products).where(*conditions)
     ).scalar_one()
-    query = _rows_query(conditions, connection.dialect.name, with_templates=bool(templates))
-    rows = _Rows(_driver_rows(connection, query))
+    query = _rows_query(conditions, reader.dialect.name, with_templates=bool(templates))
+    rows = _Rows(_driver_rows(reader, query))
     written = _Counter(total, report_progress)
-    files: list[ExportedFile] = []
-    while not files or rows.peek():
-        before = written.count
-        part = _PartLimits(rows_per_file, bytes_per_file)
-        blob = write_blob(
-            connection,
-            store_id=store_id,
-            name=f"part_{len(files) + 1}.csv",
-            content_type=CSV_CONTENT_TYPE,
-            chunks=_csv_chunks(header, rows, to_cells, written, part),
-            expires_at=expires_at,
-        )
-        files.append(ExportedFile(blob.id, blob.name, written.count - before))
-    report_progress(written.count, total)
+    with ExitStack() as spooled:
+        parts: list[tuple[IO[bytes], int]] = []
+        while not parts or rows.peek():
+            before = written.count
+            limits = _PartLimits(rows_per_file, bytes_per_file)
+            spool: IO[bytes] = spooled.enter_context(
+                SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)
+            )
+            for chunk in _csv_chunks(header, rows, to_cells, written, limits):
+                spool.write(chunk)
+            parts.append((spool, written.count - before))
+        report_progress(written.count, total)
+        files: list[ExportedFile] = []
+        for number, (stored, count) in enumerate(parts, start=1):
+            stored.seek(0)
+            blob = write_blob(
+                connection,
+                store_id=store_id,
+                name=f"part_{number}.csv",
+                content_type=CSV_CONTENT_TYPE,
+                chunks=iter(partial(stored.read, CHUNK_BYTES), b""),
+                expires_at=expires_at,
+            )
+            files.append(ExportedFile(blob.id, blob.name, count))
     return files
 
 
