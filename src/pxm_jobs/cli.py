@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -40,6 +40,8 @@ def _configure_logging() -> None:
 # Exit status of a process stopped because its SQLite file was deleted or replaced.
 EXIT_DATABASE_REPLACED = 3
 _database_replaced = threading.Event()
+# How to stop this process's command as SIGTERM would, once it is running.
+_stop_command: list[Callable[[], None]] = []
 
 
 def _migrated_engine(settings: Settings, *, ping_on_checkout: bool = True) -> Engine:
@@ -55,7 +57,8 @@ def _stop_on_replaced_database(message: str) -> None:
     """Stop this process as SIGTERM would: writing on would lose every write it acknowledged."""
     _database_replaced.set()
     typer.echo(f"pxm-jobs: {message}; stopping", err=True)
-    os.kill(os.getpid(), signal.SIGTERM)
+    for stop in _stop_command:
+        stop()
 
 
 def _exit_if_database_replaced() -> None:
@@ -104,7 +107,11 @@ def serve(
     engine = _migrated_engine(settings)
     _ensure_a_store(engine, settings)
     application = create_app(settings, engine=engine, run_worker=not no_worker)
-    serve_http(application, settings)
+    serve_http(
+        application,
+        settings,
+        on_start=lambda server: _stop_command.append(lambda: setattr(server, "should_exit", True)),
+    )
     _exit_if_database_replaced()
 
 
@@ -119,6 +126,7 @@ def worker() -> None:
         # The worker's job timings; the queue's gauges are on the API's /metrics.
         start_http_server(settings.worker_metrics_port, addr=settings.host)
     stop = threading.Event()
+    _stop_command.append(stop.set)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     runner.start()

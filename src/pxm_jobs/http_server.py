@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -178,6 +179,11 @@ def server_config(app: Any, settings: Settings, *, port: int | None = None) -> u
     )
 
 
-def serve_http(app: Any, settings: Settings) -> None:
-    """Serve `app` until SIGTERM or SIGINT."""
-    uvicorn.Server(server_config(app, settings)).run()
+def serve_http(
+    app: Any, settings: Settings, *, on_start: Callable[[uvicorn.Server], None] | None = None
+) -> None:
+    """Serve `app` until SIGTERM or SIGINT (or until `server.should_exit` is set)."""
+    server = uvicorn.Server(server_config(app, settings))
+    if on_start is not None:
+        on_start(server)
+    server.run()
