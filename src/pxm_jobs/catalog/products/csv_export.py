@@ -46,8 +46,9 @@ FLUSH_CHARS = 256 * 1024
 # Rows handed to csv.writer at once: fewer trips through Python per row.
 WRITE_BATCH_ROWS = 500
 PROGRESS_EVERY_ROWS = 1000
-# A part is kept in memory up to this size while the export reads, on disk beyond it.
-SPOOL_MEMORY_BYTES = 8 * 1024 * 1024
+# A part is kept in memory up to this size while the export reads, on disk beyond it: only the
+# last part of an export can stay this small, so memory stays flat in the number of products.
+SPOOL_MEMORY_BYTES = 1024 * 1024
 
 
 ProgressCallback = Callable[[int, int | None], None]
