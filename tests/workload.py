@@ -16,6 +16,7 @@ import signal
 import threading
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -29,6 +30,9 @@ from pxm_jobs.store.engine import make_engine, write_transaction
 from pxm_jobs.webhooks.courier import Courier
 
 RECORD_JOB = "record"
+# Logs its run like `record`, then, on its first attempt only, says so in a file and holds its
+# transaction open (and its row lock) for `hold_seconds`: a worker to pause mid-write.
+HOLD_JOB = "hold"
 
 
 def create_run_log(engine: Engine) -> None:
@@ -64,6 +68,14 @@ def record_run(context: JobContext, connection: Connection) -> Mapping[str, Any]
     return {"ran_on": context.job.worker_id}
 
 
+def hold_then_record(context: JobContext, connection: Connection) -> Mapping[str, Any]:
+    meta = record_run(context, connection)
+    if context.job.attempts == 1:
+        Path(str(context.job.input["ready_file"])).write_text(context.job.worker_id or "")
+        time.sleep(float(context.job.input["hold_seconds"]))
+    return meta
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("database_url")
@@ -84,7 +96,12 @@ def main() -> None:
         webhook_poll_seconds=0.1,
     )
     engine = make_engine(settings)
-    worker = Worker(engine, settings, {RECORD_JOB: record_run}, concurrency=args.concurrency)
+    worker = Worker(
+        engine,
+        settings,
+        {RECORD_JOB: record_run, HOLD_JOB: hold_then_record},
+        concurrency=args.concurrency,
+    )
     courier = None
     if args.webhooks:
         courier = Courier(engine, settings, job_payload_renderer(settings, b"unused"))

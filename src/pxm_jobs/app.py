@@ -32,7 +32,9 @@ from pxm_jobs.api.pricebooks import (
 from pxm_jobs.api.products import relationship_routes as product_relationship_routes
 from pxm_jobs.api.products import routes as product_routes
 from pxm_jobs.api.products import tag_routes
+from pxm_jobs.api.request_head import RequestHeadLimitMiddleware
 from pxm_jobs.api.request_id import RequestIdMiddleware
+from pxm_jobs.api.token_guard import TokenGuard
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import RUNNERS
 from pxm_jobs.queue.status_watch import StatusWatch
@@ -66,6 +68,7 @@ def create_app(
         try:
             yield
         finally:
+            app.state.token_guard.close()
             app.state.status_watch.stop()
             if worker is not None:
                 worker.stop()
@@ -82,6 +85,7 @@ def create_app(
     app.state.engine = engine
     # What `?wait=N` requests wait on; on PostgreSQL it listens once someone waits.
     app.state.status_watch = StatusWatch(engine)
+    app.state.token_guard = TokenGuard(settings)
     install_error_handlers(app)
     install_openapi(app, settings)
     install_access_log_redaction()
@@ -112,6 +116,12 @@ def create_app(
         BodyLimitMiddleware,
         json_max_bytes=settings.json_body_max_bytes,
         upload_max_bytes=settings.import_max_bytes,
+        drain_max_bytes=settings.http_drain_max_bytes,
+    )
+    app.add_middleware(
+        RequestHeadLimitMiddleware,
+        line_max_bytes=settings.http_request_line_max_bytes,
+        header_max_count=settings.http_header_max_count,
     )
     app.add_middleware(RequestIdMiddleware)
     return app

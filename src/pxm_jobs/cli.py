@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -37,13 +38,36 @@ def _configure_logging() -> None:
     )
 
 
+# Exit status of a process stopped because its SQLite file was deleted or replaced.
+EXIT_DATABASE_REPLACED = 3
+_database_replaced = threading.Event()
+# How to stop this process's command as SIGTERM would, once it is running.
+_stop_command: list[Callable[[], None]] = []
+
+
 def _migrated_engine(settings: Settings, *, ping_on_checkout: bool = True) -> Engine:
-    from pxm_jobs.store.engine import make_engine
+    from pxm_jobs.store.engine import file_identity, make_engine
     from pxm_jobs.store.migrate import upgrade_database
 
     engine = make_engine(settings, ping_on_checkout=ping_on_checkout)
+    identity = file_identity(engine)
+    if identity is not None:
+        identity.on_replaced = _stop_on_replaced_database
     upgrade_database(engine)
     return engine
+
+
+def _stop_on_replaced_database(message: str) -> None:
+    """Stop this process as SIGTERM would: writing on would lose every write it acknowledged."""
+    _database_replaced.set()
+    typer.echo(f"pxm-jobs: {message}; stopping", err=True)
+    for stop in _stop_command:
+        stop()
+
+
+def _exit_if_database_replaced() -> None:
+    if _database_replaced.is_set():
+        sys.exit(EXIT_DATABASE_REPLACED)
 
 
 def _ensure_a_store(engine: Engine, settings: Settings) -> None:
@@ -83,17 +107,21 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the HTTP API on PXM_HOST:PXM_PORT, with an embedded worker unless --no-worker."""
-    import uvicorn
-
     from pxm_jobs.app import create_app
     from pxm_jobs.config import Settings
+    from pxm_jobs.http_server import serve_http
 
     _configure_logging()
     settings = Settings()
     engine = _migrated_engine(settings)
     _ensure_a_store(engine, settings)
     application = create_app(settings, engine=engine, run_worker=not no_worker)
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+    serve_http(
+        application,
+        settings,
+        on_start=lambda server: _stop_command.append(lambda: setattr(server, "should_exit", True)),
+    )
+    _exit_if_database_replaced()
 
 
 @app.command()
@@ -115,6 +143,7 @@ def worker() -> None:
         # The worker's job timings; the queue's gauges are on the API's /metrics.
         start_http_server(settings.worker_metrics_port, addr=settings.host)
     stop = threading.Event()
+    _stop_command.append(stop.set)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     runner.start()
@@ -122,6 +151,7 @@ def worker() -> None:
     stop.wait()
     finished = runner.stop()
     courier.stop()
+    _exit_if_database_replaced()
     sys.exit(0 if finished else 1)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from limits import parse
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MEGABYTE = 1024 * 1024
@@ -39,6 +40,35 @@ class Settings(BaseSettings):
 
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
+    # A request that waits longer than this for a pooled connection, or for a lock (SQLite's
+    # write lock, a PostgreSQL row lock), is answered 503 with Retry-After instead of waiting on.
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    request_lock_wait_seconds: float = Field(default=5.0, gt=0)
+
+    # The token endpoint: scrypt runs on at most this many threads per process, with at most
+    # `token_hash_queue` requests waiting for one (more get 429); failed exchanges are limited
+    # per client id and per caller address (limits' notation: "10/minute", "100 per hour").
+    token_hash_concurrency: int = Field(default=2, ge=1)
+    token_hash_queue: int = Field(default=16, ge=0)
+    token_failures_per_client: str = "10/minute"
+    token_failures_per_address: str = "30/minute"
+
+    # The HTTP server's own limits, met before the application sees a request.
+    http_header_max_bytes: int = Field(default=16 * 1024, ge=1024)
+    http_header_max_count: int = Field(default=100, ge=1)
+    http_request_line_max_bytes: int = Field(default=8 * 1024, ge=256)
+    http_keep_alive_seconds: int = Field(default=5, ge=1)
+    # A client must send a request's head within this, and go no longer without sending any
+    # of its body's bytes than the body timeout.
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    http_body_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Of a body over its limit, how much is read (and thrown away) so that the client, still
+    # sending, reads the 413; past this the connection is closed.
+    http_drain_max_bytes: int = Field(default=128 * MEGABYTE, ge=0)
+    # The scheme, host and port that links in answers use (download links, list links), e.g.
+    # "https://jobs.example.com"; unset, the address the server was reached on, never the Host
+    # header a client sent.
+    public_url: str | None = None
 
     import_max_bytes: int = Field(default=50 * MEGABYTE, gt=0)
     import_max_rows: int = Field(default=50_000, gt=1)
@@ -49,6 +79,13 @@ class Settings(BaseSettings):
     tag_max_length: int = Field(default=255, gt=0)
     external_ref_max_length: int = Field(default=2048, gt=0)
     export_rows_per_file: int = Field(default=50_000, gt=0)
+    # Bytes per export file, and per file of rejected rows; at most IMPORT_MAX_BYTES, so that
+    # every file imports back.
+    export_bytes_per_file: int | None = Field(default=None, gt=1024)
+    # Cells starting with =, +, -, @, a tab or a carriage return are written with a leading '
+    # (and the import removes it again): for files opened in spreadsheets. Off, files are
+    # byte-faithful, as files moving between this service and Elastic Path must be.
+    csv_escape_formulas: bool = False
     export_retention_days: float = Field(default=7, gt=0)
     download_link_seconds: int = Field(default=3600, gt=0)
     # Finished jobs, their errors and their files are deleted this long after they finished.
@@ -57,10 +94,6 @@ class Settings(BaseSettings):
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # Off by default, as in Elastic Path, whose cancel of a started job answers 422.
     cancel_started_jobs: bool = False
-
-    # The service's address as clients reach it, for links in what workers send (a webhook's
-    # job document); unset means http://PXM_HOST:PXM_PORT/.
-    public_url: str | None = None
 
     # Webhooks (the Integrations API). Loopback, private and link-local targets are refused
     # unless allowed: a store admin must not reach the service's own network.
@@ -82,6 +115,30 @@ class Settings(BaseSettings):
         """Where clients reach the service, ending with "/"."""
         base = self.public_url or f"http://{self.host}:{self.port}/"
         return base if base.endswith("/") else f"{base}/"
+
+    @field_validator("token_failures_per_client", "token_failures_per_address")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate such as '10/minute'") from None
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") + "/"
+
+    def bytes_per_export_file(self) -> int:
+        """Bytes per export file and file of rejected rows: never more than an import takes."""
+        if self.export_bytes_per_file is None:
+            return self.import_max_bytes
+        return min(self.export_bytes_per_file, self.import_max_bytes)
 
     def worker_concurrency_for(self, dialect: str) -> int:
         if self.worker_concurrency is not None:

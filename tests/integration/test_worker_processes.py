@@ -23,7 +23,7 @@ from pxm_jobs.queue.models import JobStatus
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import job_errors, jobs
 from tests.factories import make_stores, queue_jobs
-from tests.workload import RECORD_JOB, create_run_log
+from tests.workload import HOLD_JOB, RECORD_JOB, create_run_log
 
 ROOT = Path(__file__).resolve().parents[2]
 STRESS = os.environ.get("PXM_STRESS") == "1"
@@ -37,9 +37,9 @@ LEASE_SECONDS = 1.0
 DRAIN_TIMEOUT_SECONDS = 900 if STRESS else 120
 
 
-def start_worker(database_url: str) -> subprocess.Popen[bytes]:
+def start_worker(database_url: str, *, lease: float = LEASE_SECONDS) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.workload", database_url, "--lease", str(LEASE_SECONDS)],
+        [sys.executable, "-m", "tests.workload", database_url, "--lease", str(lease)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -138,3 +138,64 @@ def test_killed_and_paused_workers_lose_no_job_and_break_no_rule(
         f"{len(succeeded)} succeeded, {len(cancelled)} cancelled in {cancel_attempts} "
         f"cancel races, {kills} workers killed, {pauses} paused past their lease, violations 0"
     )
+
+
+HOLD_SECONDS = 600.0  # far past the test: only the database can end the paused transaction
+FROZEN_LEASE_SECONDS = 2.0
+# After the lease: the recovering worker's next look (a third of a lease), the re-run, slack.
+RECOVERY_BOUND_SECONDS = 30.0
+
+
+def job_status(engine: Engine, job_id: str) -> str:
+    with read_transaction(engine) as connection:
+        return str(connection.execute(select(jobs.c.status).where(jobs.c.id == job_id)).scalar())
+
+
+def test_a_worker_paused_mid_write_does_not_block_the_rerun_of_its_job(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    """SIGSTOP while the job's transaction holds the row lock its re-run needs."""
+    create_run_log(engine)
+    ready = tmp_path / "ready"
+    (store_id,) = make_stores(engine, 1)
+    (job,) = queue_jobs(
+        engine,
+        store_id,
+        1,
+        job_type=HOLD_JOB,
+        payload={"ready_file": str(ready), "hold_seconds": HOLD_SECONDS},
+    )
+    frozen = start_worker(database_url, lease=FROZEN_LEASE_SECONDS)
+    rescuer: subprocess.Popen[bytes] | None = None
+    try:
+        deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
+        while not ready.exists():
+            assert time.monotonic() < deadline, "the job never started"
+            assert frozen.poll() is None, "the worker died"
+            time.sleep(0.05)
+        frozen.send_signal(signal.SIGSTOP)
+        paused_at = time.monotonic()
+        rescuer = start_worker(database_url, lease=FROZEN_LEASE_SECONDS)
+        if engine.dialect.name == "sqlite":
+            # A SQLite writer holds the whole file, and nothing outside its process can end its
+            # transaction: the job goes on when the worker does, run once all the same.
+            time.sleep(FROZEN_LEASE_SECONDS * 1.5)
+            frozen.send_signal(signal.SIGCONT)
+            frozen.send_signal(signal.SIGKILL)
+            frozen.wait()
+        bound = FROZEN_LEASE_SECONDS + RECOVERY_BOUND_SECONDS
+        while job_status(engine, job.id) != JobStatus.SUCCESS:
+            assert time.monotonic() - paused_at < bound, (
+                f"the job is still {job_status(engine, job.id)} {bound:.0f} s after its worker "
+                "paused: the re-run waits on the paused transaction's locks"
+            )
+            time.sleep(0.1)
+    finally:
+        for process in (frozen, rescuer):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGCONT)
+                process.kill()
+                process.wait()
+    with read_transaction(engine) as connection:
+        logged = connection.execute(text("SELECT count(*) FROM test_run_log")).scalar_one()
+    assert logged == 1, "the paused run's effects must not commit beside the re-run's"

@@ -20,6 +20,7 @@ FILE_ID = "8f0c7c53-3f5e-4f41-9a55-0b8d8b0a5e11"
 NAME = "part_1.csv"
 NOW = datetime(2024, 1, 5, 13, 46, 41, tzinfo=UTC)
 EXPIRES = int((NOW + timedelta(hours=1)).timestamp())
+CLIENT_ID = "a-client-id"
 
 
 def verify(
@@ -30,10 +31,11 @@ def verify(
     expires: str | None = str(EXPIRES),
     signature: str | None = None,
     now: datetime = NOW,
+    client_id: str | None = CLIENT_ID,
 ) -> None:
     if signature is None:
-        signature = sign_download(SECRET, FILE_ID, NAME, EXPIRES)
-    verify_download(secret, file_id, name, expires, signature, now)
+        signature = sign_download(SECRET, FILE_ID, NAME, EXPIRES, CLIENT_ID)
+    verify_download(secret, file_id, name, expires, signature, now, client_id)
 
 
 def test_a_link_this_service_signed_verifies_until_it_expires() -> None:
@@ -60,6 +62,9 @@ def test_a_link_this_service_signed_verifies_until_it_expires() -> None:
         {"secret": b"another-deployment"},
         {"file_id": FILE_ID.upper()},
         {"file_id": f"{FILE_ID}\n{EXPIRES}"},
+        {"client_id": "another-client-id"},
+        {"client_id": None},
+        {"client_id": ""},
     ],
 )
 def test_an_altered_or_forged_link_is_refused(changes: dict[str, object]) -> None:
@@ -80,8 +85,8 @@ def test_link_signatures_use_a_key_of_their_own() -> None:
 
 @given(st.text(min_size=1, max_size=40), st.integers(1, 10**12 - 1))
 def test_any_name_and_expiry_sign_and_verify(name: str, expires: int) -> None:
-    signature = sign_download(SECRET, FILE_ID, name, expires)
+    signature = sign_download(SECRET, FILE_ID, name, expires, CLIENT_ID)
     assert signature.isascii() and "=" not in signature
     verify_download(
-        SECRET, FILE_ID, name, str(expires), signature, datetime(1970, 1, 1, tzinfo=UTC)
+        SECRET, FILE_ID, name, str(expires), signature, datetime(1970, 1, 1, tzinfo=UTC), CLIENT_ID
     )

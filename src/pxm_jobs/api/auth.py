@@ -1,18 +1,35 @@
-"""`POST /oauth/access_token`: bearer tokens for API keys."""
+"""`POST /oauth/access_token`: bearer tokens for API keys.
+
+The key is looked up in a short transaction of its own, and the secret checked after it has
+ended, on the token guard's pool: a flood of wrong secrets holds no database connection and no
+thread that other requests need.
+"""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from pxm_jobs.api.common_schemas import error_responses
-from pxm_jobs.api.deps import ReadConnectionDep, SettingsDep
+from pxm_jobs.api.deps import EngineDep, SettingsDep
 from pxm_jobs.api.errors import ApiError
+from pxm_jobs.api.token_guard import TokenGuard
 from pxm_jobs.api.token_schemas import ClientIdField, ClientSecretField, GrantTypeField, TokenPublic
 from pxm_jobs.clock import utc_now
-from pxm_jobs.tenancy.errors import MissingCredential, TenancyError
-from pxm_jobs.tenancy.tokens import exchange_credentials
+from pxm_jobs.store.engine import read_transaction
+from pxm_jobs.tenancy.errors import InvalidClient, MissingCredential, TenancyError
+from pxm_jobs.tenancy.keys import ApiKey, find_active_key
+from pxm_jobs.tenancy.tokens import (
+    authenticate_key,
+    check_token_request,
+    grant_for,
+    issue_token,
+    needs_secret,
+)
 
 router = APIRouter(tags=["authentication"])
 
@@ -20,11 +37,11 @@ router = APIRouter(tags=["authentication"])
 @router.post(
     "/oauth/access_token",
     response_model=TokenPublic,
-    responses=error_responses(400, 401, 413, 422, 500),
+    responses=error_responses(400, 401, 413, 422, 429, 500, 503),
 )
-def create_access_token(
+async def create_access_token(
     request: Request,
-    connection: ReadConnectionDep,
+    engine: EngineDep,
     settings: SettingsDep,
     grant_type: GrantTypeField = None,
     client_id: ClientIdField = None,
@@ -32,19 +49,30 @@ def create_access_token(
 ) -> dict[str, Any]:
     """A bearer token: admin for client credentials, storefront for an implicit grant."""
     try:
-        token = exchange_credentials(
-            connection,
-            grant_type=grant_type,
-            client_id=client_id,
-            client_secret=client_secret,
-            signing_secret=request.app.state.signing_secret,
-            lifetime_seconds=settings.token_lifetime_seconds,
-            now=utc_now(),
-        )
+        check_token_request(grant_type, client_id, client_secret)
     except MissingCredential as error:
         raise ApiError(422, error.detail, title="Failed Validation") from None
     except TenancyError as error:
         raise ApiError(401, error.detail, title=error.message) from None
+    assert grant_type is not None and client_id is not None
+    guard: TokenGuard = request.app.state.token_guard
+    address = request.client.host if request.client else "unknown"
+    guard.refuse_if_throttled(client_id, address)
+    found = await run_in_threadpool(_find_key, engine, client_id)
+    check = partial(authenticate_key, found, grant_type, client_secret)
+    try:
+        key = await guard.hash(check) if needs_secret(grant_type) else check()
+    except InvalidClient as error:
+        guard.record_failure(client_id, address)
+        raise ApiError(401, error.detail, title=error.message) from None
+    token = issue_token(
+        store_id=key.store_id,
+        client_id=key.client_id,
+        grant=grant_for(grant_type),
+        signing_secret=request.app.state.signing_secret,
+        lifetime_seconds=settings.token_lifetime_seconds,
+        now=utc_now(),
+    )
     return {
         "access_token": token.access_token,
         "token_type": "Bearer",
@@ -52,3 +80,8 @@ def create_access_token(
         "expires_in": token.expires_in,
         "identifier": token.identifier,
     }
+
+
+def _find_key(engine: Engine, client_id: str) -> ApiKey | None:
+    with read_transaction(engine) as connection:
+        return find_active_key(connection, client_id)

@@ -84,7 +84,9 @@ _ERROR_DESCRIPTIONS: Final = {
     409: "Another resource already holds a value that must be unique; `detail` names it.",
     413: "The request body is larger than allowed.",
     422: "The request is well-formed but breaks a rule; `detail` names it.",
+    429: "Too many failed token requests lately, or too many at once; see Retry-After.",
     500: "The service failed; the answer carries a request_id and never a stack trace.",
+    503: "The database is unavailable or busy for a moment; nothing changed, see Retry-After.",
 }
 
 
@@ -97,5 +99,5 @@ def error_responses(*statuses: int) -> Responses:
 
 
 # Every /pcm endpoint can answer these: they come from the token check, the body limit and the
-# last-resort handler, before or after the route itself runs.
-ADMIN_ERRORS: Final = error_responses(401, 403, 413, 500)
+# last-resort handler and database faults, before or after the route itself runs.
+ADMIN_ERRORS: Final = error_responses(401, 403, 413, 500, 503)

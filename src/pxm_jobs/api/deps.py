@@ -14,7 +14,7 @@ from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.tenancy.errors import InvalidToken
-from pxm_jobs.tenancy.tokens import Grant, ensure_key_active, verify_token
+from pxm_jobs.tenancy.tokens import Grant, TokenClaims, ensure_key_active, verify_token
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 # Declares the bearer scheme in /openapi.json. It never refuses a request itself
@@ -45,8 +45,11 @@ def reading_connection(engine: EngineDep) -> Iterator[Connection]:
         yield connection
 
 
-def writing_connection(engine: EngineDep) -> Iterator[Connection]:
-    with write_transaction(engine) as connection:
+def writing_connection(engine: EngineDep, settings: SettingsDep) -> Iterator[Connection]:
+    # A lock held by a long job is met with 503 and Retry-After after a short wait.
+    with write_transaction(
+        engine, lock_wait_seconds=settings.request_lock_wait_seconds
+    ) as connection:
         yield connection
 
 
@@ -74,12 +77,12 @@ def _bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def admin_store_id(
+def admin_claims(
     request: Request,
     engine: EngineDep,
     _documented: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
-) -> str:
-    """The store of an admin (client credentials) token; 401 without one, 403 for storefront."""
+) -> TokenClaims:
+    """The claims of an admin (client credentials) token; 401 without one, 403 for storefront."""
     token = _bearer_token(request)
     try:
         claims = verify_token(token, request.app.state.signing_secret, utc_now())
@@ -94,6 +97,14 @@ def admin_store_id(
             "get a token with grant_type=client_credentials",
             title="Forbidden",
         )
+    return claims
+
+
+AdminClaimsDep = Annotated[TokenClaims, Depends(admin_claims)]
+
+
+def admin_store_id(claims: AdminClaimsDep) -> str:
+    """The store of the caller's admin token."""
     return claims.store_id
 
 

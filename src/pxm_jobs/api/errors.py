@@ -5,18 +5,32 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sqlite3
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from pxm_jobs.api.request_id import REQUEST_ID_HEADER, request_id_of
+from pxm_jobs.store.faults import DatabaseFileReplaced, DatabaseUnavailable, is_busy, is_transient
 
 logger = logging.getLogger(__name__)
+
+# How long a client told 503 (a database fault) or 429 should wait before trying again.
+RETRY_AFTER_SECONDS = 1
+# After a 500 the server closes the connection, and says so: a client that reused it would
+# find it reset.
+CLOSE_AFTER = {"Connection": "close"}
+INTERNAL_ERROR_DETAIL = (
+    "the server failed to handle this request; quote the request_id when reporting it"
+)
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -131,15 +145,49 @@ def install_error_handlers(app: FastAPI) -> None:
         meta = problems[0][1] if len(problems) == 1 else None
         return error_response(request, status, title, detail, meta=meta)
 
-    @app.exception_handler(Exception)
-    async def on_unexpected_error(request: Request, error: Exception) -> JSONResponse:
-        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    @app.exception_handler(DatabaseUnavailable)
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(sqlite3.Error)
+    @app.exception_handler(psycopg.Error)
+    async def on_database_error(request: Request, error: Exception) -> JSONResponse:
+        if not is_transient(error):
+            return _internal_error(request, error)
+        logger.warning(
+            "database fault on %s %s: %s",
+            request.method,
+            request.url.path,
+            getattr(error, "orig", None) or error,
+        )
         return error_response(
             request,
-            500,
-            "Internal Server Error",
-            "the server failed to handle this request; quote the request_id when reporting it",
+            503,
+            "Service Unavailable",
+            _fault_detail(error),
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
+
+    @app.exception_handler(Exception)
+    async def on_unexpected_error(request: Request, error: Exception) -> JSONResponse:
+        return _internal_error(request, error)
+
+
+def _internal_error(request: Request, error: Exception) -> JSONResponse:
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return error_response(
+        request, 500, "Internal Server Error", INTERNAL_ERROR_DETAIL, headers=CLOSE_AFTER
+    )
+
+
+def _fault_detail(error: Exception) -> str:
+    if isinstance(error, DatabaseFileReplaced):
+        return "the service is stopping: its database file was deleted or replaced"
+    if is_busy(error):
+        return (
+            "the database is busy with another write (a long job may hold it); "
+            f"nothing was changed, try again in {RETRY_AFTER_SECONDS} s"
+        )
+    return f"the database is unavailable for a moment; try again in {RETRY_AFTER_SECONDS} s"
 
 
 def _json_body_unlabelled(request: Request, error: RequestValidationError) -> bool:

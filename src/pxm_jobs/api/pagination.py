@@ -9,6 +9,7 @@ from fastapi import Depends, Query, Request
 from pydantic import WithJsonSchema
 
 from pxm_jobs.api.errors import ApiError
+from pxm_jobs.api.public_url import public_base_url
 
 DEFAULT_PAGE_LIMIT = 25
 LIMIT_PARAMETER = "page[limit]"
@@ -69,12 +70,13 @@ def list_document(
     """`{"data", "meta": {"results", "page"}, "links"}` for one page of a list."""
     last_offset = max(0, (total - 1) // page.limit * page.limit)
 
+    base = public_base_url(request) + request.url.path.lstrip("/")
+
     def link(offset: int) -> str:
-        return str(
-            request.url.include_query_params(
-                **{OFFSET_PARAMETER: offset, LIMIT_PARAMETER: page.limit}
-            )
-        )
+        query = request.url.include_query_params(
+            **{OFFSET_PARAMETER: offset, LIMIT_PARAMETER: page.limit}
+        ).query
+        return f"{base}?{query}"
 
     links: dict[str, str | None] = {
         "first": link(0),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -68,15 +69,20 @@ def run_product_export(context: JobContext, connection: Connection) -> dict[str,
         # The request was checked when the job was queued; only a changed rule gets here.
         raise JobFailed([JobErrorDetail(message=error.detail, code=INVALID_REQUEST)]) from error
     _skipped_bundles(connection, job, filters)
-    files = export_products(
-        connection,
-        store_id=job.store_id,
-        filters=filters,
-        columns=columns,
-        rows_per_file=rows_per_part(settings),
-        expires_at=utc_now() + timedelta(days=settings.export_retention_days),
-        report_progress=context.report_progress,
-    )
+    reading = context.read_separately() if context.read_separately else nullcontext(connection)
+    with reading as reader:
+        files = export_products(
+            connection,
+            reading=reader,
+            store_id=job.store_id,
+            filters=filters,
+            columns=columns,
+            rows_per_file=rows_per_part(settings),
+            bytes_per_file=settings.bytes_per_export_file(),
+            escape_formulas=settings.csv_escape_formulas,
+            expires_at=utc_now() + timedelta(days=settings.export_retention_days),
+            report_progress=context.report_progress,
+        )
     return {FILES_META_KEY: [{"blob_id": file.blob_id, "name": file.name} for file in files]}
 
 

@@ -138,6 +138,8 @@ def _rejected_rows_report(
             upload=read_blob(connection, blob_id),
             errors=errors,
             expires_at=utc_now() + timedelta(days=settings.export_retention_days),
+            max_bytes=settings.bytes_per_export_file(),
+            escape_formulas=settings.csv_escape_formulas,
         )
         if written is None:
             return {}

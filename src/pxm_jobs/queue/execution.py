@@ -8,7 +8,9 @@ back, and what became of the job is then recorded in a transaction of its own:
     the job was asked to stop         cancelled (it noticed at a progress report)
     the worker is stopping            handed back: pending again, its run not counted (or
                                       cancelled, if it was also asked to stop)
-    the database connection broke     requeued, once the database answers again
+    the database failed for a moment  requeued, once the database answers again (a broken
+                                      connection, a lock not granted in time, a read-only
+                                      moment)
     the job was taken back meanwhile  nothing: it belongs to another worker now
 """
 
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
@@ -46,7 +48,8 @@ from pxm_jobs.queue.runner import (
     RunnerRegistry,
 )
 from pxm_jobs.queue.stop_requests import ask_to_stop, end_run, stop_requested, track_run
-from pxm_jobs.store.engine import is_sqlite, write_transaction
+from pxm_jobs.store.engine import is_sqlite, read_transaction, write_transaction
+from pxm_jobs.store.faults import DATABASE_ERRORS, is_transient
 
 logger = logging.getLogger(__name__)
 
@@ -91,11 +94,11 @@ class JobRun:
         except JobFailed as failed:
             self._fail(job, failed.errors, failed.meta, tracker.latest, failed.write_report)
             return "failed"
-        except DBAPIError as error:
-            if not _connection_lost(error):
+        except DATABASE_ERRORS as error:
+            if not is_transient(error):
                 return self._crashed(job, error, tracker.latest)
             logger.warning(
-                "job %s: database connection lost (%s); requeueing it", job.id, error.orig
+                "job %s: database fault (%s); requeueing it", job.id, getattr(error, "orig", error)
             )
             self._requeue(job, handed_back=False)
             return "requeued"
@@ -136,7 +139,13 @@ class JobRun:
             message = f"this service cannot run jobs of type {job.type!r}"
             raise JobFailed([JobErrorDetail(message=message, code="unsupported_job_type")])
         return runner(
-            JobContext(job=job, settings=self.settings, report_progress=tracker), connection
+            JobContext(
+                job=job,
+                settings=self.settings,
+                report_progress=tracker,
+                read_separately=lambda: read_transaction(self.engine),
+            ),
+            connection,
         )
 
     def _progress_writer(self, job: Job) -> Callable[[Progress], None] | None:
@@ -204,36 +213,18 @@ class JobRun:
                 with write_transaction(self.engine) as connection:
                     record(connection)
                 return
-            except (OperationalError, InterfaceError) as error:
-                if self.stopping.wait(self.settings.worker_poll_seconds):
+            except DATABASE_ERRORS as error:
+                if not is_transient(error) or self.stopping.wait(self.settings.worker_poll_seconds):
                     # Once this worker is gone, others take the job back after its silence.
-                    logger.warning("job %s: left for recovery (%s)", job.id, error.orig)
+                    logger.warning("job %s: could not be requeued (%s)", job.id, error)
                     return
-                logger.warning(
-                    "job %s: database unavailable (%s); trying again", job.id, error.orig
-                )
+                logger.warning("job %s: database unavailable (%s); trying again", job.id, error)
 
 
 def _refused_upgrade(error: Exception) -> bool:
     """SQLite refused a reading transaction's first write (raised through SQLAlchemy or not)."""
     driver_error = error.orig if isinstance(error, DBAPIError) else error
     return getattr(driver_error, "sqlite_errorcode", None) in SQLITE_REFUSED_UPGRADE
-
-
-# PostgreSQL's classes of errors about the connection, not the statement: connection exceptions
-# (08) and operator intervention (57P: shut down, restarting, cannot connect now).
-LOST_CONNECTION_SQLSTATES = ("08", "57P")
-
-
-def _connection_lost(error: DBAPIError) -> bool:
-    """The database went away (a restart, a dropped connection), not the statement's fault."""
-    if error.connection_invalidated:
-        return True
-    if not isinstance(error, OperationalError) or hasattr(error.orig, "sqlite_errorcode"):
-        return False
-    # A connection that could not be made at all has no SQLSTATE.
-    sqlstate = getattr(error.orig, "sqlstate", None)
-    return sqlstate is None or sqlstate.startswith(LOST_CONNECTION_SQLSTATES)
 
 
 def _write_failure_report(

@@ -10,7 +10,6 @@ import time
 from datetime import timedelta
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
@@ -30,6 +29,7 @@ from pxm_jobs.queue.workers import (
 )
 from pxm_jobs.store.blobs import PURGE_BATCH, purge_expired_blobs
 from pxm_jobs.store.engine import read_transaction, write_transaction
+from pxm_jobs.store.faults import DATABASE_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +69,8 @@ class Housekeeper:
                 self.prune_old_jobs()
                 self.purge_expired_files()
                 self.prune_old_deliveries()
-            except DBAPIError as error:
-                logger.warning("housekeeping failed (%s); retrying", error.orig)
+            except DATABASE_ERRORS as error:
+                logger.warning("housekeeping failed (%s); retrying", error)
             if self.stopping.wait(interval):
                 return
 

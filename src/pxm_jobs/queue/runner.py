@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -30,6 +31,11 @@ class JobContext:
     job: Job
     settings: Settings
     report_progress: ProgressReporter
+    # A read-only transaction on a connection of its own, for a job that reads much before it
+    # writes a little (an export): on SQLite the job's own transaction then takes the write
+    # lock only for its writes, and other stores' writes go on while it reads. None: read on
+    # the job's connection.
+    read_separately: Callable[[], AbstractContextManager[Connection]] | None = None
 
 
 class JobRunner(Protocol):

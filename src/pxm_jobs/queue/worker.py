@@ -27,6 +27,7 @@ from pxm_jobs.queue.runner import RunnerRegistry
 from pxm_jobs.queue.wakeup import WorkSignal
 from pxm_jobs.queue.workers import forget_worker, new_worker_id, register_worker
 from pxm_jobs.store.engine import one_statement, retrying_stale_connection
+from pxm_jobs.store.faults import DATABASE_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -125,8 +126,8 @@ class Worker:
             self.signal.clear()
             try:
                 job = retrying_stale_connection(self.claim)
-            except DBAPIError as error:
-                logger.warning("claim failed: database unavailable (%s); retrying", error.orig)
+            except DATABASE_ERRORS as error:
+                logger.warning("claim failed: database unavailable (%s); retrying", error)
                 self._stopping.wait(self.settings.worker_poll_seconds)
                 continue
             if job is None:

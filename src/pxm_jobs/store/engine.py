@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError
 
 from pxm_jobs.config import Settings
+from pxm_jobs.store.faults import FileIdentity, leaves_connection_stuck
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -20,6 +23,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Execution option that marks a transaction as one that will write. On SQLite it takes the write
 # lock at BEGIN, so two writers queue on the busy timeout instead of failing half-way through.
 WRITE_OPTION = "pxm_write"
+# Execution option: how long, in milliseconds, this transaction may wait for a lock before the
+# database refuses it (SQLite's busy timeout, PostgreSQL's lock_timeout). Requests set it short,
+# so that a long job holding a lock is answered with "retry" instead of a long wait.
+LOCK_WAIT_OPTION = "pxm_lock_wait_ms"
 # Where a transaction keeps what to do once it has committed (see `call_after_commit`).
 _AFTER_COMMIT = "pxm_after_commit"
 
@@ -45,23 +52,62 @@ def make_engine(settings: Settings, *, ping_on_checkout: bool = True) -> Engine:
     # and an operator who turns on SQL logging must not find it there.
     private = {"hide_parameters": True}
     if url.startswith("sqlite"):
+        # An in-memory database has one connection per thread and no pool to wait on.
+        in_memory = make_url(url).database in (None, "", ":memory:")
+        pooled = {} if in_memory else {"pool_timeout": settings.db_pool_timeout_seconds}
         engine = create_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **private
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pooled, **private
         )
         _tune_sqlite(engine)
-        return engine
-    return create_engine(
-        url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_pre_ping=False,
-        **private,
-    )
+    else:
+        lease_ms = int(settings.job_lease_seconds * 1000)
+        engine = create_engine(
+            url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout_seconds,
+            pool_pre_ping=ping_on_checkout,
+            # A session frozen inside a transaction (a paused process, a lost client) is ended
+            # by the server after a lease, which releases its locks; and no statement waits
+            # longer than a lease for a lock, so a job's re-run is never held up for good.
+            connect_args={
+                "options": f"-c idle_in_transaction_session_timeout={lease_ms}"
+                f" -c lock_timeout={lease_ms}"
+            },
+            **private,
+        )
+        _tune_postgres(engine)
+
+    @event.listens_for(engine, "handle_error")
+    def on_error(context: ExceptionContext) -> None:
+        # A connection opened while the database would not take writes stays that way: treat it
+        # as lost, so the pool replaces it and the next request gets a working one.
+        if context.original_exception is not None and leaves_connection_stuck(
+            context.original_exception
+        ):
+            context.is_disconnect = True
+
+    return engine
+
+
+def file_identity(engine: Engine) -> FileIdentity | None:
+    """What checks that a SQLite engine still writes to the file it opened; None otherwise."""
+    return _file_identities.get(engine)
+
+
+_file_identities: weakref.WeakKeyDictionary[Engine, FileIdentity] = weakref.WeakKeyDictionary()
 
 
 def _tune_sqlite(engine: Engine) -> None:
+    path = engine.url.database
+    identity = FileIdentity(os.path.abspath(path)) if path and path != ":memory:" else None
+    if identity is not None:
+        _file_identities[engine] = identity
+
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if identity is not None:
+            identity.remember()
         # Take over BEGIN from the driver so that writers can ask for BEGIN IMMEDIATE.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -73,30 +119,62 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
-        writes = connection.get_execution_options().get(WRITE_OPTION, False)
+        options = connection.get_execution_options()
+        wait_ms = int(options.get(LOCK_WAIT_OPTION, SQLITE_BUSY_TIMEOUT_MS))
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={wait_ms}")
+        writes = options.get(WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+    if identity is not None:
+
+        @event.listens_for(engine, "commit")
+        def on_commit(_connection: Connection) -> None:
+            # Before the commit: a write into a deleted file must not be acknowledged.
+            identity.check()
+
+
+def _tune_postgres(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        wait_ms = connection.get_execution_options().get(LOCK_WAIT_OPTION)
+        if wait_ms is not None:
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(wait_ms)}")
 
 
 @contextmanager
-def write_transaction(engine: Engine, *, lock_first: bool = True) -> Iterator[Connection]:
+def write_transaction(
+    engine: Engine, *, lock_first: bool = True, lock_wait_seconds: float | None = None
+) -> Iterator[Connection]:
     """A transaction that will write: committed on success, rolled back on any exception.
 
     Callbacks given to `call_after_commit` run once it has committed, and never if it did not.
     `lock_first=False` lets a SQLite transaction read before it takes the write lock, at its
     first write; SQLite then refuses that write if another one committed since it began.
+    `lock_wait_seconds` bounds how long it waits for a lock before the database refuses it.
     """
+    options: dict[str, Any] = {WRITE_OPTION: lock_first}
+    if lock_wait_seconds is not None:
+        options[LOCK_WAIT_OPTION] = int(lock_wait_seconds * 1000)
     with engine.connect() as connection:
-        connection = connection.execution_options(**{WRITE_OPTION: lock_first})
+        connection = connection.execution_options(**options)
         # Left over from a transaction begun elsewhere (a test's engine.begin()): not ours to run.
         connection.info.pop(_AFTER_COMMIT, None)
         try:
             with connection.begin():
                 yield connection
-        except BaseException:
+        except BaseException as error:
             connection.info.pop(_AFTER_COMMIT, None)
+            _replace_if_stuck(connection, error)
             raise
         for callback in connection.info.pop(_AFTER_COMMIT, ()):
             callback()
+
+
+def _replace_if_stuck(connection: Connection, error: BaseException) -> None:
+    """Drop a connection that a driver's own error left unable to write (SQLAlchemy's errors
+    are seen by `handle_error` already)."""
+    if not isinstance(error, DBAPIError) and leaves_connection_stuck(error):
+        connection.invalidate()
 
 
 def call_after_commit(connection: Connection, callback: Callable[[], None]) -> None:
@@ -109,10 +187,21 @@ def call_after_commit(connection: Connection, callback: Callable[[], None]) -> N
 
 
 @contextmanager
-def read_transaction(engine: Engine) -> Iterator[Connection]:
-    """A transaction that only reads; on SQLite it never waits for a writer."""
-    with engine.connect() as connection, connection.begin():
-        yield connection
+def read_transaction(engine: Engine, *, snapshot: bool = False) -> Iterator[Connection]:
+    """A transaction that only reads; on SQLite it never waits for a writer.
+
+    With `snapshot`, every statement sees the database as of the first one, on PostgreSQL too
+    (REPEATABLE READ): for reads spread over time that must agree, such as a file's chunks.
+    """
+    with engine.connect() as connection:
+        if snapshot and not is_sqlite(engine):
+            connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        try:
+            with connection.begin():
+                yield connection
+        except BaseException as error:
+            _replace_if_stuck(connection, error)
+            raise
 
 
 def retrying_stale_connection(work: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:

@@ -74,27 +74,14 @@ def exchange_credentials(
     lifetime_seconds: int,
     now: datetime,
 ) -> IssuedToken:
-    """A token for an active key: admin for `client_credentials`, storefront for `implicit`."""
-    if not grant_type:
-        raise MissingCredential(
-            "grant_type", "Send grant_type=client_credentials or grant_type=implicit."
-        )
-    if grant_type not in GRANTS_BY_TYPE:
-        raise UnsupportedGrantType()
-    if not client_id:
-        raise MissingCredential("client_id", f"Send client_id; grant_type={grant_type} needs it.")
-    if grant_type == CLIENT_CREDENTIALS:
-        if not client_secret:
-            raise MissingCredential(
-                "client_secret", f"Send client_secret; grant_type={grant_type} needs it."
-            )
-        key = _authenticate(connection, client_id, client_secret)
-    else:
-        # A storefront token needs only the public client id, so there is no secret to check.
-        found = find_active_key(connection, client_id)
-        if found is None:
-            raise InvalidClient()
-        key = found
+    """A token for an active key: admin for `client_credentials`, storefront for `implicit`.
+
+    The three steps in one call; the API takes them one by one, so that no database connection
+    is held while the secret is hashed.
+    """
+    check_token_request(grant_type, client_id, client_secret)
+    assert grant_type is not None and client_id is not None
+    key = authenticate_key(find_active_key(connection, client_id), grant_type, client_secret)
     return issue_token(
         store_id=key.store_id,
         client_id=key.client_id,
@@ -103,6 +90,49 @@ def exchange_credentials(
         lifetime_seconds=lifetime_seconds,
         now=now,
     )
+
+
+def check_token_request(
+    grant_type: str | None, client_id: str | None, client_secret: str | None
+) -> None:
+    """Raise MissingCredential or UnsupportedGrantType unless the fields fit the grant type."""
+    if not grant_type:
+        raise MissingCredential(
+            "grant_type", "Send grant_type=client_credentials or grant_type=implicit."
+        )
+    if grant_type not in GRANTS_BY_TYPE:
+        raise UnsupportedGrantType()
+    if not client_id:
+        raise MissingCredential("client_id", f"Send client_id; grant_type={grant_type} needs it.")
+    if grant_type == CLIENT_CREDENTIALS and not client_secret:
+        raise MissingCredential(
+            "client_secret", f"Send client_secret; grant_type={grant_type} needs it."
+        )
+
+
+def needs_secret(grant_type: str) -> bool:
+    return grant_type == CLIENT_CREDENTIALS
+
+
+def authenticate_key(key: ApiKey | None, grant_type: str, client_secret: str | None) -> ApiKey:
+    """The key, if the request proves it may use it; raises InvalidClient. Slow (scrypt) for
+    client credentials, and as slow whether or not the key exists."""
+    if not needs_secret(grant_type):
+        # A storefront token needs only the public client id, so there is no secret to check.
+        if key is None:
+            raise InvalidClient()
+        return key
+    # Hash even when the key is unknown or revoked, so every refusal costs the same time.
+    matches = verify_client_secret(
+        client_secret or "", DUMMY_HASH if key is None else key.secret_hash
+    )
+    if key is None or not matches:
+        raise InvalidClient()
+    return key
+
+
+def grant_for(grant_type: str) -> Grant:
+    return GRANTS_BY_TYPE[grant_type]
 
 
 def issue_token(
@@ -165,15 +195,6 @@ def ensure_key_active(connection: Connection, claims: TokenClaims) -> None:
             "The API key this token was issued for has been revoked; "
             "get a token with an active key."
         )
-
-
-def _authenticate(connection: Connection, client_id: str, client_secret: str) -> ApiKey:
-    key = find_active_key(connection, client_id)
-    # Hash even when the key is unknown or revoked, so every refusal costs the same time.
-    matches = verify_client_secret(client_secret, DUMMY_HASH if key is None else key.secret_hash)
-    if key is None or not matches:
-        raise InvalidClient()
-    return key
 
 
 def _token_key(signing_secret: bytes) -> bytes:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pxm_jobs.api.downloads import DownloadLinks
 from pxm_jobs.api.jobs.rendering import render_job
-from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import JOB_KINDS
 from pxm_jobs.queue.models import Job
@@ -21,14 +19,10 @@ def job_payload_renderer(settings: Settings, signing_secret: bytes) -> PayloadRe
     """Renders `{"data": <job>}` for a job as an event left it."""
 
     def render(job: Job) -> dict[str, Any]:
-        links = DownloadLinks(
-            base_url=settings.public_base_url(),
-            signing_secret=signing_secret,
-            lifetime_seconds=settings.download_link_seconds,
-            now=utc_now(),
-        )
         kind = JOB_KINDS.get(job.type)
-        extra_meta = kind.wire_meta(job, links) if kind is not None else None
+        # Download links are tied to the API key that reads them, and a webhook has none: a
+        # receiver reads the job with its own key for fresh links.
+        extra_meta = kind.wire_meta(job, None) if kind is not None else None
         progress = None
         if job.progress_processed is not None:
             progress = (job.progress_processed, job.progress_total)

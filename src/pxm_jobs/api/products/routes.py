@@ -319,6 +319,16 @@ async def import_products(
 ) -> dict[str, Any]:
     """Check the uploaded CSV now, store it, and queue a `product-import` job for it."""
     form = await request.form(max_files=4, max_fields=16)
+    if len(form.getlist(UPLOAD_PART)) > 1:
+        # Importing one of them silently would leave the caller guessing which.
+        await form.close()
+        raise ApiError(
+            422,
+            f"send exactly one multipart/form-data part named {UPLOAD_PART!r}; "
+            f"this request has {len(form.getlist(UPLOAD_PART))}",
+            title="Failed Validation",
+            meta={"field": UPLOAD_PART},
+        )
     upload = form.get(UPLOAD_PART)
     if not isinstance(upload, UploadFile):
         raise ApiError(
@@ -368,7 +378,9 @@ def _store_and_queue(
     """One transaction: a file that fails its checks leaves neither a blob nor a job behind,
     and neither does one whose idempotency key finds the job of an earlier request.
     """
-    with write_transaction(engine) as connection:
+    with write_transaction(
+        engine, lock_wait_seconds=settings.request_lock_wait_seconds
+    ) as connection:
         upload = store_upload(connection, store_id, file, filename, settings)
         asked = request_import(store_id, upload, dry_run=dry_run, request_id=request_id)
         job = enqueue_job(connection, asked.keyed(idempotency_key), utc_now())

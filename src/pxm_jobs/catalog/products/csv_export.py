@@ -13,10 +13,13 @@ import io
 import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from itertools import chain, islice
-from typing import Any
+from tempfile import SpooledTemporaryFile
+from typing import IO, Any
 
 from sqlalchemy import ColumnElement, Connection, Select, Text, func, select, true, type_coerce
 
@@ -25,6 +28,7 @@ from pxm_jobs.catalog.products.csv_format import (
     KEYED_COLUMNS,
     REMOVE_ATTRIBUTE,
     TEMPLATE_PREFIX,
+    escape_formula,
     format_tags,
 )
 from pxm_jobs.catalog.products.export_columns import (
@@ -36,7 +40,7 @@ from pxm_jobs.catalog.products.export_columns import (
 )
 from pxm_jobs.catalog.products.product_filter import filter_conditions
 from pxm_jobs.config import Settings
-from pxm_jobs.store.blobs import write_blob
+from pxm_jobs.store.blobs import CHUNK_BYTES, write_blob
 from pxm_jobs.store.tables import products
 
 # JSON columns read for the cells they make, in this order.
@@ -47,6 +51,9 @@ FLUSH_CHARS = 256 * 1024
 # Rows handed to csv.writer at once: fewer trips through Python per row.
 WRITE_BATCH_ROWS = 500
 PROGRESS_EVERY_ROWS = 1000
+# A part is kept in memory up to this size while the export reads, on disk beyond it: only the
+# last part of an export can stay this small, so memory stays flat in the number of products.
+SPOOL_MEMORY_BYTES = 1024 * 1024
 
 
 ProgressCallback = Callable[[int, int | None], None]
@@ -80,17 +87,29 @@ def export_products(
     rows_per_file: int,
     expires_at: datetime,
     report_progress: ProgressCallback,
+    bytes_per_file: int | None = None,
+    escape_formulas: bool = False,
+    reading: Connection | None = None,
 ) -> list[ExportedFile]:
     """Write the store's products matching `filters`, oldest first, as `part_<n>.csv` blobs.
 
     Every part has the header; an export matching nothing writes no file, as in EP's example.
+    A part ends at `rows_per_file` rows or before it would pass `bytes_per_file` bytes, so that
+    every part imports back. With `escape_formulas`, cells a spreadsheet would run as formulas
+    get a leading `'` (see `csv_format.escape_formula`).
+
+    The products are read through `reading` (by default `connection`) and every part is
+    written to a temporary file first; only then are the parts stored, through `connection`.
+    So a job reading on a connection of its own writes only at its end: on SQLite it holds the
+    write lock for the time it takes to store the files, not for the whole export.
     """
+    reader = connection if reading is None else reading
     conditions = [
-        *filter_conditions(store_id, filters, connection.dialect.name),
+        *filter_conditions(store_id, filters, reader.dialect.name),
         products.c.components.is_(None),  # bundles are not exported (`find_bundles` says which)
     ]
-    templates = _findtemplate_fields(connection, conditions)
-    keyed = {column: _find_keys(connection, conditions, column) for column in KEYED_COLUMNS}
+    templates = _findtemplate_fields(reader, conditions)
+    keyed = {column: _find_keys(reader, conditions, column) for column in KEYED_COLUMNS}
     if columns is not None:
         columns = expand_columns(columns, templates, keyed)
         templates = sorted({*templates, *template_fields(columns)})
@@ -106,39 +125,49 @@ def export_products(
     if columns is not None:
         to_cells = _reordered(to_cells, [header.index(column) for column in columns])
         header = list(columns)
+    if escape_formulas:
+        to_cells = _escaped(to_cells)
     query = _rows_query(
         conditions,
-        connection.dialect.name,
+        reader.dialect.name,
         extras=[
             name for name in _EXTRA_JSON if (templates if name == "templates" else keyed[name])
         ],
     )
-    batches = _driver_batches(connection, query)
+    batches = _driver_batches(reader, query)
     first = next(batches, [])
     if len(first) < FETCH_ROWS:
         total = len(first)  # the whole export is in hand: no need to count it
     else:
-        total = connection.execute(
+        total = reader.execute(
             select(func.count()).select_from(products).where(*conditions)
         ).scalar_one()
-    rows = chain(first, chain.from_iterable(batches))
+    rows = _Rows(chain(first, chain.from_iterable(batches)))
     written = _Counter(total, report_progress)
-    files: list[ExportedFile] = []
-    upcoming = next(rows, None)
-    while upcoming is not None:
-        part = islice(chain([] if upcoming is None else [upcoming], rows), rows_per_file)
-        before = written.count
-        blob = write_blob(
-            connection,
-            store_id=store_id,
-            name=f"part_{len(files) + 1}.csv",
-            content_type=CSV_CONTENT_TYPE,
-            chunks=_csv_chunks(header, part, to_cells, written),
-            expires_at=expires_at,
-        )
-        files.append(ExportedFile(blob.id, blob.name, written.count - before))
-        upcoming = next(rows, None)
-    report_progress(written.count, total)
+    with ExitStack() as spooled:
+        parts: list[tuple[IO[bytes], int]] = []
+        while rows.peek():
+            before = written.count
+            limits = _PartLimits(rows_per_file, bytes_per_file)
+            spool: IO[bytes] = spooled.enter_context(
+                SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)
+            )
+            for chunk in _csv_chunks(header, rows, to_cells, written, limits):
+                spool.write(chunk)
+            parts.append((spool, written.count - before))
+        report_progress(written.count, total)
+        files: list[ExportedFile] = []
+        for number, (stored, count) in enumerate(parts, start=1):
+            stored.seek(0)
+            blob = write_blob(
+                connection,
+                store_id=store_id,
+                name=f"part_{number}.csv",
+                content_type=CSV_CONTENT_TYPE,
+                chunks=iter(partial(stored.read, CHUNK_BYTES), b""),
+                expires_at=expires_at,
+            )
+            files.append(ExportedFile(blob.id, blob.name, count))
     return files
 
 
@@ -348,25 +377,105 @@ class _Counter:
             self._report_progress(self.count, self._total)
 
 
+@dataclass(frozen=True)
+class _PartLimits:
+    rows: int
+    bytes: int | None
+
+
+class _Rows:
+    """The rows to export, with room to put back the ones a full part could not take."""
+
+    def __init__(self, rows: Iterator[Sequence[Any]]) -> None:
+        self._rows = rows
+        self._back: list[Sequence[Any]] = []
+
+    def take(self, count: int) -> list[Sequence[Any]]:
+        taken, self._back = self._back[:count], self._back[count:]
+        taken.extend(islice(self._rows, count - len(taken)))
+        return taken
+
+    def put_back(self, rows: Sequence[Sequence[Any]]) -> None:
+        self._back[:0] = rows
+
+    def peek(self) -> bool:
+        """Whether any row is left."""
+        if not self._back:
+            self._back.extend(islice(self._rows, 1))
+        return bool(self._back)
+
+
 def _csv_chunks(
     header: Sequence[str],
-    rows: Iterator[Sequence[Any]],
+    rows: _Rows,
     to_cells: Callable[[Sequence[Any]], Cells],
     counter: _Counter,
+    limits: _PartLimits,
 ) -> Iterator[bytes]:
-    """The CSV file's bytes, a few hundred kilobytes at a time.
+    """One part's bytes, a few hundred kilobytes at a time, up to its rows and bytes.
 
     The csv module's default "\\r\\n" line ending is kept on purpose: with "\\n", a value
     holding a lone carriage return would be written unquoted and split the record on import.
+    Rows are written a batch at a time; only a batch that would pass the byte limit is
+    written row by row, to stop at the last row that fits.
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    text = io.StringIO()
+    writer = csv.writer(text)
     writer.writerow(header)
-    while batch := list(islice(rows, WRITE_BATCH_ROWS)):
+    pending = bytearray(_take_text(text).encode())
+    size, row_count = len(pending), 0
+    while row_count < limits.rows:
+        batch = rows.take(min(WRITE_BATCH_ROWS, limits.rows - row_count))
+        if not batch:
+            break
         writer.writerows(map(to_cells, batch))
+        encoded = _take_text(text).encode()
+        full = limits.bytes is not None and size + len(encoded) > limits.bytes
+        if limits.bytes is not None and full:
+            fitting, encoded = _rows_that_fit(batch, to_cells, limits.bytes - size, row_count == 0)
+            rows.put_back(batch[fitting:])
+            batch = batch[:fitting]
+        pending += encoded
+        size += len(encoded)
+        row_count += len(batch)
         counter.add(len(batch))
-        if buffer.tell() >= FLUSH_CHARS:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
+        if len(pending) >= FLUSH_CHARS:
+            yield bytes(pending)
+            pending.clear()
+        if full:
+            break
+    yield bytes(pending)
+
+
+def _rows_that_fit(
+    batch: Sequence[Sequence[Any]],
+    to_cells: Callable[[Sequence[Any]], Cells],
+    room: int,
+    part_is_empty: bool,
+) -> tuple[int, bytes]:
+    """How many of `batch`'s rows fit in `room` bytes, and their bytes; at least one row in an
+    empty part, which could never hold it otherwise."""
+    text = io.StringIO()
+    writer = csv.writer(text)
+    kept = bytearray()
+    for count, row in enumerate(batch):
+        writer.writerow(to_cells(row))
+        line = _take_text(text).encode()
+        if len(kept) + len(line) > room and (count > 0 or not part_is_empty):
+            return count, bytes(kept)
+        kept += line
+    return len(batch), bytes(kept)
+
+
+def _take_text(buffer: io.StringIO) -> str:
+    value = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return value
+
+
+def _escaped(to_cells: Callable[[Sequence[Any]], Cells]) -> Callable[[Sequence[Any]], Cells]:
+    def escaped_cells(row: Sequence[Any]) -> Cells:
+        return [escape_formula(cell) if isinstance(cell, str) else cell for cell in to_cells(row)]
+
+    return escaped_cells

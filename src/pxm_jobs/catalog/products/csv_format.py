@@ -152,6 +152,47 @@ def format_tags(tags: Iterable[str]) -> str:
     return TAG_SEPARATOR.join(tags)
 
 
+# What a spreadsheet runs as a formula when a cell starts with it (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_ESCAPE = "'"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def escape_formula(cell: str) -> str:
+    """`cell` with a leading `'` if a spreadsheet would run it, reversibly.
+
+    A cell that already starts with `'` before such a character (or before another `'`) gets one
+    too, so that `unescape_formula` gives back exactly what was escaped.
+    """
+    if cell.startswith(FORMULA_STARTS) or (
+        cell.startswith(FORMULA_ESCAPE) and cell[1:].startswith((*FORMULA_STARTS, FORMULA_ESCAPE))
+    ):
+        return FORMULA_ESCAPE + cell
+    return cell
+
+
+def unescape_formula(cell: str) -> str:
+    """The cell `escape_formula` was given."""
+    if cell.startswith(FORMULA_ESCAPE) and cell[1:].startswith((*FORMULA_STARTS, FORMULA_ESCAPE)):
+        return cell[1:]
+    return cell
+
+
+def nul_byte_problem(chunk: bytes, *, first: bool) -> str:
+    """What to tell the sender of a file with NUL bytes: UTF-16 text has them in every other
+    byte, and spreadsheets save "Unicode text" that way."""
+    sample = chunk[:4096]
+    if (first and sample.startswith(_UTF16_BOMS)) or (
+        len(sample) >= 4
+        and (sample[1::2].count(0) > len(sample) // 4 or sample[0::2].count(0) > len(sample) // 4)
+    ):
+        return (
+            "the file is UTF-16 text, not UTF-8; "
+            'save it as UTF-8 ("CSV UTF-8" in a spreadsheet) and upload it again'
+        )
+    return "the file contains a NUL byte; it is not a CSV text file"
+
+
 def allow_large_fields(max_chars: int) -> None:
     """Let one CSV field be as large as a whole accepted file.
 
@@ -192,6 +233,7 @@ class _ChunkStream(io.RawIOBase):
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks = iter(chunks)
+        self._seen = False
         self._current = memoryview(b"")
         self._offset = 0
 
@@ -205,7 +247,8 @@ class _ChunkStream(io.RawIOBase):
                 return 0
             if b"\x00" in chunk:
                 # Databases refuse NUL in text; a NUL byte is never part of a real CSV file.
-                raise MalformedCsv("the file contains a NUL byte; it is not a CSV text file")
+                raise MalformedCsv(nul_byte_problem(chunk, first=not self._seen))
+            self._seen = True
             self._current = memoryview(chunk)
             self._offset = 0
         target = memoryview(buffer)

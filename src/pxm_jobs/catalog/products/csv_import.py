@@ -24,6 +24,7 @@ from pxm_jobs.catalog.products.csv_format import (
     parse_header,
     read_csv_records,
     split_tags,
+    unescape_formula,
 )
 from pxm_jobs.catalog.products.product_ids import new_product_ids as new_product_ids
 from pxm_jobs.catalog.products.queries import (
@@ -103,6 +104,9 @@ def import_products(
         _check_rows(rows, ProductLimits.from_settings(settings), errors)
         _check_unique_values(connection, store_id, rows, errors, has_products)
         if errors:
+            # Every row was read and checked: the progress says so, not the last round number.
+            checked = total_rows if total_rows is not None else len(rows)
+            report_progress(checked, checked)
             raise ImportRejected(sorted(errors, key=lambda error: error.row or 0))
         # Every row is read and checked; what remains is writing (and a job that must stop
         # learns it here, before it writes anything).
@@ -148,6 +152,11 @@ def _read_rows(
     try:
         records = read_csv_records(chunks)
         parse_row = _row_parser(_read_layout(records))
+        if settings.csv_escape_formulas:
+            # Cells exported with a leading ' against spreadsheet formulas get it removed.
+            records = (
+                (line, [unescape_formula(cell) for cell in cells]) for line, cells in records
+            )
         for count, (line, cells) in enumerate(records, start=2):
             if count > settings.import_max_rows:
                 message = f"the file has more than {settings.import_max_rows:,} rows"

@@ -16,7 +16,11 @@ from sqlalchemy import Connection
 
 from pxm_jobs.catalog.errors import CatalogError
 from pxm_jobs.catalog.products.csv_export import CSV_CONTENT_TYPE, FLUSH_CHARS
-from pxm_jobs.catalog.products.csv_format import ERROR_COLUMN, read_csv_records
+from pxm_jobs.catalog.products.csv_format import (
+    ERROR_COLUMN,
+    escape_formula,
+    read_csv_records,
+)
 from pxm_jobs.catalog.products.csv_import import FILE_PROBLEMS
 from pxm_jobs.job_errors import JobErrorDetail
 from pxm_jobs.store.blobs import BlobInfo, write_blob
@@ -33,9 +37,15 @@ def write_rejected_rows(
     upload: Iterable[bytes],
     errors: Sequence[JobErrorDetail],
     expires_at: datetime,
+    max_bytes: int | None = None,
+    escape_formulas: bool = False,
 ) -> BlobInfo | None:
     """Store the rows of `upload` that `errors` name, each with its messages; None if no row
     can be singled out (the file as a whole was the problem).
+
+    The file stops at the last row that fits in `max_bytes`, so that it imports back; the
+    job's errors still name every row. With `escape_formulas`, cells are written as an export
+    writes them (`csv_format.escape_formula`).
     """
     if any(error.code in FILE_PROBLEMS for error in errors):
         return None
@@ -55,7 +65,7 @@ def write_rejected_rows(
             store_id=store_id,
             name=REJECTED_ROWS_NAME,
             content_type=CSV_CONTENT_TYPE,
-            chunks=_rejected_csv(header[1], records, messages),
+            chunks=_rejected_csv(header[1], records, messages, max_bytes, escape_formulas),
             expires_at=expires_at,
         )
     except CatalogError:  # unreadable after all: the errors already say so
@@ -63,7 +73,11 @@ def write_rejected_rows(
 
 
 def _rejected_csv(
-    header: list[str], records: Iterator[tuple[int, list[str]]], messages: dict[int, list[str]]
+    header: list[str],
+    records: Iterator[tuple[int, list[str]]],
+    messages: dict[int, list[str]],
+    max_bytes: int | None,
+    escape_formulas: bool,
 ) -> Iterator[bytes]:
     # A file of rejected rows imported again and rejected again has an `_error` column already:
     # the new messages replace the old ones.
@@ -71,20 +85,34 @@ def _rejected_csv(
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([ERROR_COLUMN, *_without(header, stale)])
+    pending = bytearray(_take(buffer))
+    size = len(pending)
     remaining = len(messages)
     for line, cells in records:
         found = messages.get(line)
         if found is None:
             continue
-        writer.writerow([MESSAGE_SEPARATOR.join(found), *_without(cells, stale)])
+        row = [MESSAGE_SEPARATOR.join(found), *_without(cells, stale)]
+        writer.writerow([escape_formula(cell) for cell in row] if escape_formulas else row)
+        encoded = _take(buffer)
+        if max_bytes is not None and size + len(encoded) > max_bytes:
+            break  # full: the job's errors list the rows left out
+        pending += encoded
+        size += len(encoded)
         remaining -= 1
-        if buffer.tell() >= FLUSH_CHARS:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
+        if len(pending) >= FLUSH_CHARS:
+            yield bytes(pending)
+            pending.clear()
         if remaining == 0:
             break  # the rest of the file holds no rejected row
-    yield buffer.getvalue().encode()
+    yield bytes(pending)
+
+
+def _take(buffer: io.StringIO) -> bytes:
+    value = buffer.getvalue().encode()
+    buffer.seek(0)
+    buffer.truncate()
+    return value
 
 
 def _without(cells: list[str], positions: list[int]) -> list[str]:

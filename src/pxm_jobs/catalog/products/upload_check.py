@@ -21,7 +21,12 @@ from pxm_jobs.catalog.errors import (
     MalformedCsv,
     TooManyRows,
 )
-from pxm_jobs.catalog.products.csv_format import ENCODING, allow_large_fields, parse_header
+from pxm_jobs.catalog.products.csv_format import (
+    ENCODING,
+    allow_large_fields,
+    nul_byte_problem,
+    parse_header,
+)
 from pxm_jobs.config import MEGABYTE, Settings
 
 
@@ -72,7 +77,7 @@ class ImportFileChecker:
                 "split it into smaller files"
             )
         if b"\x00" in chunk:
-            raise MalformedCsv("the file contains a NUL byte; it is not a CSV text file")
+            raise MalformedCsv(nul_byte_problem(chunk, first=self._size == len(chunk)))
         try:
             text = self._decoder.decode(chunk)
         except UnicodeDecodeError as error:

@@ -1,0 +1,104 @@
+"""The token endpoint under abuse: no connection held while hashing, bounded hashing, and
+failed attempts throttled per client id and per address with 429 and Retry-After."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from pxm_jobs.api import auth
+from pxm_jobs.app import create_app
+from pxm_jobs.config import Settings
+from pxm_jobs.store.engine import write_transaction
+from pxm_jobs.tenancy.stores import StoreCredentials, create_store
+from tests.tenants import exchange
+
+WAIT_SECONDS = 30
+
+
+@pytest.fixture
+def guarded(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={
+            "token_failures_per_client": "5/minute",
+            "token_failures_per_address": "12/minute",
+            "token_hash_concurrency": 1,
+            "token_hash_queue": 1,
+        }
+    )
+
+
+@pytest.fixture
+def http(guarded: Settings, engine: Engine) -> Iterator[TestClient]:
+    app = create_app(guarded, engine=engine, run_worker=False)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def credentials(engine: Engine) -> StoreCredentials:
+    with write_transaction(engine) as connection:
+        return create_store(connection, "shop")
+
+
+def assert_throttled(response: Any) -> None:
+    assert response.status_code == 429, response.text
+    assert int(response.headers["Retry-After"]) >= 1
+    assert response.json()["errors"][0]["detail"]
+
+
+def test_wrong_secrets_for_one_client_id_are_throttled(
+    http: TestClient, credentials: StoreCredentials
+) -> None:
+    client_id = credentials.client_id
+    statuses = [
+        exchange(http, "client_credentials", client_id, "wrong").status_code for _ in range(5)
+    ]
+    assert statuses == [401] * 5
+    assert_throttled(exchange(http, "client_credentials", client_id, "wrong"))
+    # The right secret waits out the window too: a guesser learns nothing from it.
+    assert_throttled(exchange(http, "client_credentials", client_id, credentials.client_secret))
+
+
+def test_failures_from_one_address_are_throttled_whatever_the_client_id(
+    http: TestClient, credentials: StoreCredentials
+) -> None:
+    answers = [
+        exchange(http, "client_credentials", f"made-up-{n}", "wrong").status_code for n in range(12)
+    ]
+    assert answers == [401] * 12
+    assert_throttled(exchange(http, "implicit", "made-up-again"))
+
+
+def test_no_connection_is_held_while_a_secret_is_hashed(
+    http: TestClient, engine: Engine, credentials: StoreCredentials, monkeypatch: Any
+) -> None:
+    hashing, release = threading.Event(), threading.Event()
+    checked_out: list[int] = []
+    real = auth.authenticate_key
+
+    def slow_check(*args: Any) -> Any:
+        hashing.set()
+        assert release.wait(WAIT_SECONDS)
+        return real(*args)
+
+    monkeypatch.setattr(auth, "authenticate_key", slow_check)
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(exchange, http, "client_credentials", credentials.client_id, "x")
+        assert hashing.wait(WAIT_SECONDS)
+        checked_out.append(engine.pool.checkedout())  # type: ignore[attr-defined]
+        second = pool.submit(exchange, http, "client_credentials", credentials.client_id, "y")
+        # One hashing, one queued: the next is told to come back rather than pile up.
+        while not (http.app.state.token_guard._in_flight >= 2 or second.done()):  # type: ignore[attr-defined]
+            threading.Event().wait(0.01)
+        assert_throttled(exchange(http, "client_credentials", credentials.client_id, "z"))
+        release.set()
+        assert first.result().status_code == 401
+        assert second.result().status_code == 401
+    assert checked_out == [0], "the token request held a database connection while hashing"
