@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from pxm_jobs.app import create_app
 from pxm_jobs.config import Settings
-from pxm_jobs.store.blobs import CHUNK_BYTES, delete_blob, write_blob
+from pxm_jobs.store.blobs import CHUNK_BYTES, delete_blobs, write_blob
 from pxm_jobs.store.engine import write_transaction
 from pxm_jobs.tenancy.keys import revoke_key
 from pxm_jobs.tenancy.links import sign_download
@@ -104,7 +104,7 @@ def test_a_file_deleted_mid_download_still_downloads_whole(
             received += next(pieces)
             # Deleted as its job's deletion (or retention) deletes it, while the body streams.
             with write_transaction(engine) as connection:
-                delete_blob(connection, blob_id)
+                delete_blobs(connection, [blob_id])
             for piece in pieces:
                 received += piece
     assert len(received) == len(content)
