@@ -68,9 +68,9 @@ def run_product_export(context: JobContext, connection: Connection) -> dict[str,
     except CatalogError as error:
         # The request was checked when the job was queued; only a changed rule gets here.
         raise JobFailed([JobErrorDetail(message=error.detail, code=INVALID_REQUEST)]) from error
-    _skipped_bundles(connection, job, filters)
     reading = context.read_separately() if context.read_separately else nullcontext(connection)
     with reading as reader:
+        bundles = _skipped_bundles(reader, job, filters)
         files = export_products(
             connection,
             reading=reader,
@@ -83,12 +83,16 @@ def run_product_export(context: JobContext, connection: Connection) -> dict[str,
             expires_at=utc_now() + timedelta(days=settings.export_retention_days),
             report_progress=context.report_progress,
         )
+    # Written last, with the files: on SQLite a job's first write takes the write lock.
+    add_job_errors(connection, job.seq, bundles)
     return {FILES_META_KEY: [{"blob_id": file.blob_id, "name": file.name} for file in files]}
 
 
-def _skipped_bundles(connection: Connection, job: Job, filters: list[FilterTerm]) -> int:
-    """Record one job error per bundle the filter matches (EP exports no bundles); how many."""
-    ids, total = find_bundles(connection, job.store_id, filters, SKIPPED_BUNDLES_LISTED)
+def _skipped_bundles(
+    reader: Connection, job: Job, filters: list[FilterTerm]
+) -> list[JobErrorDetail]:
+    """One job error per bundle the filter matches (EP exports no bundles)."""
+    ids, total = find_bundles(reader, job.store_id, filters, SKIPPED_BUNDLES_LISTED)
     errors = [
         JobErrorDetail(
             message=f"product {bundle_id} is a bundle; bundles are not exported",
@@ -101,9 +105,7 @@ def _skipped_bundles(connection: Connection, job: Job, filters: list[FilterTerm]
     if total > len(ids):
         message = f"{total - len(ids)} more bundles were not exported"
         errors.append(JobErrorDetail(message=message, code=BUNDLE_NOT_EXPORTED))
-    if errors:
-        add_job_errors(connection, job.seq, errors)
-    return total
+    return errors
 
 
 def retry_export(connection: Connection, job: Job) -> NewJob:
