@@ -37,6 +37,7 @@ def main() -> None:
     for database in ("sqlite", "postgresql"):
         for line in attribute_filter.run(database, 100_000, 21):
             print(line, flush=True)
+        print(attribute_filter.import_cost(database, 49_999), flush=True)
 
 
 if __name__ == "__main__":

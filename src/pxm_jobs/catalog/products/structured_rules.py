@@ -214,9 +214,17 @@ def component_product_ids(components: Mapping[str, Any] | None) -> list[str]:
 
 def normalize_text_attributes(value: Any, _limits: ProductLimits) -> dict[str, str]:
     """Shopper or admin attributes: text keys to text values, at most 100 keys."""
-    attributes = _keys("the attributes", value, TEXT_ATTRIBUTES_MAX_KEYS)
-    for key, text in attributes.items():
-        _name("an attribute key", key, max_chars=TEXT_ATTRIBUTE_KEY_MAX_CHARS)
+    if not isinstance(value, Mapping):
+        raise _refuse("the attributes", "must be an object")
+    if len(value) > TEXT_ATTRIBUTES_MAX_KEYS:
+        message = f"may have at most {TEXT_ATTRIBUTES_MAX_KEYS} keys, not {len(value)}"
+        raise _refuse("the attributes", message, TOO_MANY)
+    for key, text in value.items():
+        # Checked on every imported row: the common case (short ASCII) takes the quick path.
+        if not (isinstance(key, str) and 0 < len(key) <= TEXT_ATTRIBUTE_KEY_MAX_CHARS):
+            _name("an attribute key", key, max_chars=TEXT_ATTRIBUTE_KEY_MAX_CHARS)
+        if not key.isascii() or "\x00" in key or key.isspace():
+            _name("an attribute key", key, max_chars=TEXT_ATTRIBUTE_KEY_MAX_CHARS)
         if not isinstance(text, str):
             raise _refuse(f"the value of {key!r}", "must be text")
         if len(text) > TEXT_ATTRIBUTE_VALUE_MAX_CHARS:
@@ -225,5 +233,6 @@ def normalize_text_attributes(value: Any, _limits: ProductLimits) -> dict[str, s
                 f"must be at most {TEXT_ATTRIBUTE_VALUE_MAX_CHARS} characters",
                 TOO_LONG,
             )
-        check_storable(text)
-    return dict(attributes)
+        if not text.isascii() or "\x00" in text:
+            check_storable(text)
+    return dict(value)
