@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from benchmarks import (
+    attribute_filter,
     claim_latency,
     export_speed,
     hierarchy_duplicate,
@@ -28,6 +29,9 @@ def main() -> None:
             print(line, flush=True)
     for database in ("sqlite", "postgresql"):
         for line in export_speed.run(database, 100_000, 3):
+            print(line, flush=True)
+    for database in ("sqlite", "postgresql"):
+        for line in attribute_filter.run(database, 100_000, 21):
             print(line, flush=True)
 
 

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert
 
 from benchmarks.harness import DATABASES, fresh_engine
-from pxm_jobs.catalog.products.csv_import import new_product_ids
+from pxm_jobs.catalog.products.product_ids import new_product_ids
 from pxm_jobs.catalog.products.queries import PRODUCT_COLUMNS, insert_products
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings

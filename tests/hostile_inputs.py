@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from pxm_jobs.catalog.filters import EQ, IN, LIKE
 from pxm_jobs.catalog.products.csv_format import ATTRIBUTE_COLUMNS
-from pxm_jobs.catalog.products.queries import PRODUCT_FILTER_ATTRIBUTES
+from pxm_jobs.catalog.products.product_filter import PRODUCT_FILTER_ATTRIBUTES
 
 REQUIRED = ["name", "sku", "commodity_type"]
 OPTIONAL = [column for column in ATTRIBUTE_COLUMNS if column not in REQUIRED]

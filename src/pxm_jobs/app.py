@@ -23,7 +23,9 @@ from pxm_jobs.api.integrations import routes as integration_routes
 from pxm_jobs.api.integrations.payloads import job_payload_renderer
 from pxm_jobs.api.jobs import routes as job_routes
 from pxm_jobs.api.openapi import install_openapi
+from pxm_jobs.api.products import relationship_routes as product_relationship_routes
 from pxm_jobs.api.products import routes as product_routes
+from pxm_jobs.api.products import tag_routes
 from pxm_jobs.api.request_id import RequestIdMiddleware
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import RUNNERS
@@ -81,6 +83,10 @@ def create_app(
     # The public docs' examples spell it in the singular; serve both, document one.
     app.include_router(job_routes.router, prefix="/pcm/job", include_in_schema=False)
     app.include_router(product_routes.router, prefix="/pcm/products", responses=ADMIN_ERRORS)
+    app.include_router(
+        product_relationship_routes.router, prefix="/pcm/products", responses=ADMIN_ERRORS
+    )
+    app.include_router(tag_routes.router, prefix="/pcm/tags", responses=ADMIN_ERRORS)
     # Outside /pcm: a signed link, not a bearer token, lets its holder download the file.
     app.include_router(downloads_api.router)
     # Outside /pcm and without a token, as scrapers expect; it names no store.

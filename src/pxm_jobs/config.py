@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     job_retention_days: float = Field(default=90, gt=0)
     # When set, `pxm-jobs worker` serves its own Prometheus metrics on this port.
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # Off by default, as in Elastic Path, whose cancel of a started job answers 422.
+    cancel_started_jobs: bool = False
 
     # The service's address as clients reach it, for links in what workers send (a webhook's
     # job document); unset means http://PXM_HOST:PXM_PORT/.

@@ -92,9 +92,9 @@ def test_a_bad_row_fails_the_whole_import_with_located_errors(service: Service) 
 
 def test_request_time_checks_create_no_job(service: Service) -> None:
     client = service.client
-    missing = client.import_csv(b"name,commodity_type\nA,physical\n")
+    missing = client.import_csv(b"name,sku\nA,a\n")
     assert missing.status_code == 422
-    assert missing.json()["errors"][0]["detail"] == "missing required csv header: sku"
+    assert missing.json()["errors"][0]["detail"] == "missing required csv header: commodity_type"
     unknown = client.import_csv(b"name,sku,commodity_type,colour\nA,a,physical,red\n")
     assert unknown.status_code == 422 and "colour" in unknown.json()["errors"][0]["detail"]
     latin1 = client.import_csv("name,sku,commodity_type\nCaf\xe9,a,physical\n".encode("latin-1"))

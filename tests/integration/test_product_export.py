@@ -18,12 +18,13 @@ from pxm_jobs.catalog.errors import InvalidExportColumns
 from pxm_jobs.catalog.products import csv_export
 from pxm_jobs.catalog.products.csv_export import (
     CSV_CONTENT_TYPE,
-    check_export_columns,
     export_products,
     rows_per_part,
 )
 from pxm_jobs.catalog.products.csv_import import ImportResult, import_products
-from pxm_jobs.catalog.products.queries import Product, list_products, parse_product_filter
+from pxm_jobs.catalog.products.export_columns import check_export_columns
+from pxm_jobs.catalog.products.product_filter import parse_product_filter
+from pxm_jobs.catalog.products.queries import Product, list_products
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import RUNNERS
@@ -151,11 +152,9 @@ def test_the_csv_has_the_import_columns_and_the_timestamps(
     assert data.count(b"\r\n") == 2, "records end with CRLF; a line break inside is quoted"
 
 
-def test_an_export_matching_nothing_is_one_file_with_only_the_header(engine: Engine) -> None:
+def test_an_export_matching_nothing_writes_no_file(engine: Engine) -> None:
     store_id = new_store(engine)
-    [(name, data)] = export(engine, store_id)
-    assert name == "part_1.csv"
-    assert records(data) == [[*IMPORT_COLUMNS, "_created_at", "_updated_at"]]
+    assert export(engine, store_id) == []
 
 
 # An export that fits in the first batch is not counted; a longer one is (exactly one batch too).
@@ -212,7 +211,7 @@ def test_the_filter_selects_what_the_product_list_selects(
 def test_other_stores_products_are_never_exported(engine: Engine, settings: Settings) -> None:
     store_id = new_store(engine)
     numbered_products(engine, settings, store_id, 3)
-    assert len(records(export(engine, new_store(engine))[0][1])) == 1
+    assert export(engine, new_store(engine)) == []
 
 
 def test_template_columns_come_from_the_exported_products_only(
@@ -234,7 +233,9 @@ def test_template_columns_come_from_the_exported_products_only(
     assert "template:care:wash" not in records(only_a)[0]
 
 
-def test_chosen_columns_come_in_the_order_asked(engine: Engine, settings: Settings) -> None:
+def test_chosen_columns_come_in_the_order_asked_after_the_ones_an_import_needs(
+    engine: Engine, settings: Settings
+) -> None:
     store_id = new_store(engine)
     run_import(
         engine,
@@ -245,7 +246,9 @@ def test_chosen_columns_come_in_the_order_asked(engine: Engine, settings: Settin
     columns = ["sku", "template:shoes:size", "template:x:y", "_updated_at", "name"]
     [(_, data)] = export(engine, store_id, columns=columns)
     header, row = records(data)
-    assert header == columns
+    assert header == ["id", "external_ref", "commodity_type", *columns]
+    assert row[1:3] == ["", "digital"]
+    row = row[3:]
     assert row[:3] == ["a", "42", ""] and row[4] == "A" and row[3].endswith("Z")
 
 
@@ -260,6 +263,7 @@ def test_export_columns_are_checked_and_kept_once() -> None:
 
 def test_exported_files_are_csv_blobs_that_expire(engine: Engine, settings: Settings) -> None:
     store_id = new_store(engine)
+    run_import(engine, settings, store_id, csv_text(HEADER, ["A", "a", "digital"]))
     before = utc_now()
     job = make_job(store_id, {"filter": "eq(sku,a)"})
     with write_transaction(engine) as connection:

@@ -13,6 +13,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, insert, select, text
 
+from pxm_jobs.catalog.products.product_filter import parse_product_filter
 from pxm_jobs.catalog.products.queries import (
     Product,
     find_product_ids_by,
@@ -20,7 +21,6 @@ from pxm_jobs.catalog.products.queries import (
     get_product,
     insert_products,
     list_products,
-    parse_product_filter,
     store_has_products,
     update_products,
 )

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, insert, select
 from pxm_jobs.catalog.errors import ImportRejected, ProductRejected
 from pxm_jobs.catalog.products import writes as product_writes
 from pxm_jobs.catalog.products.csv_import import import_products
-from pxm_jobs.catalog.products.rules import ProductLimits
+from pxm_jobs.catalog.products.rule_basics import ProductLimits
 from pxm_jobs.catalog.products.writes import create_product
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings

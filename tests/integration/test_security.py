@@ -46,6 +46,7 @@ from tests.tenants import (
 )
 
 NODE = "/pcm/hierarchies/{hierarchy_id}/nodes/{node_id}"
+PRODUCT = "/pcm/products/{product_id}"
 
 
 @dataclass
@@ -94,6 +95,21 @@ def valid_body(endpoint: Endpoint, own: dict[str, str]) -> Any:
         ("PUT", "/v2/integrations/{integration_id}"): {
             "data": {"type": "integration", "name": "Mine now"}
         },
+        ("POST", NODE + "/relationships/children"): {
+            "data": [{"type": "node", "id": own["node_id"]}]
+        },
+        **{
+            (method, PRODUCT + "/relationships/files"): {"data": [{"type": "file", "id": "f-1"}]}
+            for method in ("POST", "PUT", "DELETE")
+        },
+        **{
+            (method, PRODUCT + "/relationships/templates"): {
+                "data": [{"type": "template", "id": "t-1"}]
+            }
+            for method in ("POST", "DELETE")
+        },
+        ("POST", PRODUCT + "/relationships/main_image"): {"data": {"type": "file", "id": "i-1"}},
+        ("PUT", PRODUCT + "/relationships/main_image"): {"data": [{"type": "file", "id": "i-1"}]},
     }
     body = bodies.get((endpoint.method, endpoint.path))
     if body is None and endpoint.needs_body:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pxm_jobs.catalog.errors import CatalogError
 from pxm_jobs.catalog.filters import EQ, IN, LIKE, parse_filter
 from pxm_jobs.catalog.products.csv_format import read_csv_records
-from pxm_jobs.catalog.products.queries import PRODUCT_FILTER_ATTRIBUTES, parse_product_filter
+from pxm_jobs.catalog.products.product_filter import PRODUCT_FILTER_ATTRIBUTES, parse_product_filter
 from pxm_jobs.catalog.products.upload_check import ImportFileChecker, ImportFileSummary
 from pxm_jobs.config import Settings
 from tests.hostile_inputs import near_filters, uploads

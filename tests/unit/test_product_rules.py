@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pxm_jobs.catalog.products.rule_basics import ProductLimits
 from pxm_jobs.catalog.products.rules import (
-    ProductLimits,
     check_product_attributes,
     derive_slug,
     normalize_slug,

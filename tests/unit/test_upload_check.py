@@ -119,7 +119,6 @@ def test_the_size_limit_is_described_in_megabytes() -> None:
     ("header", "missing"),
     [
         ("sku,commodity_type", "name"),
-        ("name,commodity_type", "sku"),
         ("name,sku", "commodity_type"),
         ("description", "name"),
     ],
@@ -128,6 +127,10 @@ def test_a_missing_required_header_is_named(header: str, missing: str) -> None:
     with pytest.raises(MissingCsvHeader) as raised:
         check(f"{header}\n".encode())
     assert raised.value.detail == f"missing required csv header: {missing}"
+
+
+def test_sku_is_optional_and_template_headers_may_have_spaces() -> None:
+    check(b"name,commodity_type,template: 5d8c2a: condition,admin_attributes.bin\nA,physical,,\n")
 
 
 def test_an_unknown_header_is_named() -> None:

@@ -114,6 +114,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        if _json_body_unlabelled(request, error):
+            return error_response(
+                request,
+                422,
+                "Failed Validation",
+                "the body was not read as JSON because the request has no "
+                "'Content-Type: application/json' header; set that header and send it again",
+                meta={"header": "Content-Type"},
+            )
         problems = [_describe_validation_error(dict(item)) for item in error.errors()]
         malformed = any(item.get("type") == "json_invalid" for item in error.errors())
         status = 400 if malformed else 422
@@ -131,6 +140,18 @@ def install_error_handlers(app: FastAPI) -> None:
             "Internal Server Error",
             "the server failed to handle this request; quote the request_id when reporting it",
         )
+
+
+def _json_body_unlabelled(request: Request, error: RequestValidationError) -> bool:
+    """A body the framework refused because it was not labelled as JSON (curl's `-d` sends
+    `application/x-www-form-urlencoded`), not because of what it holds."""
+    content_type = request.headers.get("content-type", "").lower()
+    if "json" in content_type or content_type.startswith("multipart/"):
+        return False
+    has_body = request.headers.get("content-length", "0") not in ("", "0") or (
+        "transfer-encoding" in request.headers
+    )
+    return has_body and any(item.get("loc", ())[:1] == ("body",) for item in error.errors())
 
 
 def _allowed_methods(request: Request) -> list[str]:

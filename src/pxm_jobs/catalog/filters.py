@@ -1,8 +1,8 @@
 """The filter language of list and export endpoints: `op(attribute,value)` terms joined by `:`.
 
 Operators are `eq` (one value), `like` (one value, `*` as wildcard, else "contains"), `in`
-(several values), and `gt` and `lt` (one value) where a caller allows them. A value may be
-quoted with `"` to hold commas, parentheses or colons.
+(several values), and `gt`, `ge`, `lt` and `le` (one value) where a caller allows them. A value
+may be quoted with `"` to hold commas, parentheses or colons.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pxm_jobs.catalog.errors import InvalidFilter
 
-EQ, LIKE, IN, GT, LT = "eq", "like", "in", "gt", "lt"
+EQ, LIKE, IN, GT, GE, LT, LE = "eq", "like", "in", "gt", "ge", "lt", "le"
 _QUOTE = '"'
 # No database can compare against these (PostgreSQL refuses NUL in text), so no row holds them.
 _UNMATCHABLE = re.compile("[\x00\ud800-\udfff]")
@@ -29,19 +29,25 @@ class FilterTerm:
 
 
 def parse_filter(
-    text: str, *, attributes: Mapping[str, str], operators: Collection[str]
+    text: str,
+    *,
+    attributes: Mapping[str, str],
+    operators: Collection[str],
+    prefixes: Collection[str] = (),
 ) -> list[FilterTerm]:
     """The terms of `eq(sku,abc):like(name,*shoe*)`, all of which must hold.
 
     `attributes` maps each name a filter may use to the column it reads; `operators` are the
-    operators allowed. Values stay data: callers bind them, never paste them into SQL.
+    operators allowed. A name starting with one of `prefixes` (`admin_attributes.`) and going
+    on after it is kept as it is, for the caller to read. Values stay data: callers bind them,
+    never paste them into SQL.
     """
     if not text.strip():
         raise InvalidFilter("the filter is empty; write terms like eq(sku,abc):like(name,*shoe*)")
     terms = []
     position = 0
     while True:
-        term, position = _parse_term(text, position, attributes, operators)
+        term, position = _parse_term(text, position, attributes, operators, prefixes)
         terms.append(term)
         position = _skip_spaces(text, position)
         if position == len(text):
@@ -54,7 +60,11 @@ def parse_filter(
 
 
 def _parse_term(
-    text: str, start: int, attributes: Mapping[str, str], operators: Collection[str]
+    text: str,
+    start: int,
+    attributes: Mapping[str, str],
+    operators: Collection[str],
+    prefixes: Collection[str],
 ) -> tuple[FilterTerm, int]:
     opening = text.find("(", start)
     if opening == -1:
@@ -71,9 +81,11 @@ def _parse_term(
     if comma == -1 or (closing != -1 and closing < comma):
         raise InvalidFilter(f"malformed filter: {operator}(...) needs an attribute and a value")
     attribute = text[opening + 1 : comma].strip()
-    if attribute not in attributes:
+    prefixed = any(attribute.startswith(prefix) and attribute != prefix for prefix in prefixes)
+    if attribute not in attributes and not prefixed:
         raise InvalidFilter(
-            f"unsupported filter attribute {attribute!r}; use one of " + ", ".join(attributes)
+            f"unsupported filter attribute {attribute!r}; use one of "
+            + ", ".join([*attributes, *(f"{prefix}<key>" for prefix in prefixes)])
         )
     values: list[str] = []
     position = comma
@@ -89,7 +101,8 @@ def _parse_term(
             f"a value of {operator}({attribute},...) holds a NUL character or a lone surrogate, "
             "which no product can hold; remove it"
         )
-    return FilterTerm(operator, attributes[attribute], tuple(values)), position + 1
+    column = attributes.get(attribute, attribute)
+    return FilterTerm(operator, column, tuple(values)), position + 1
 
 
 def _skip_spaces(text: str, position: int) -> int:

@@ -9,20 +9,21 @@ from typing import Any
 from sqlalchemy import Connection
 
 from pxm_jobs.catalog.errors import CatalogError
-from pxm_jobs.catalog.products.csv_export import (
-    check_export_columns,
-    export_products,
-    rows_per_part,
-)
-from pxm_jobs.catalog.products.queries import parse_product_filter
+from pxm_jobs.catalog.filters import FilterTerm
+from pxm_jobs.catalog.products.csv_export import export_products, find_bundles, rows_per_part
+from pxm_jobs.catalog.products.export_columns import check_export_columns
+from pxm_jobs.catalog.products.product_filter import parse_product_filter
 from pxm_jobs.clock import utc_now
 from pxm_jobs.job_errors import JobErrorDetail
 from pxm_jobs.jobs.kind import FileLinks, JobKind, JobRequest, as_retry
-from pxm_jobs.queue.lifecycle import NewJob
+from pxm_jobs.queue.lifecycle import NewJob, add_job_errors
 from pxm_jobs.queue.models import FILES_META_KEY, Job, JobStatus, JobType
 from pxm_jobs.queue.runner import JobContext, JobFailed
 
 INVALID_REQUEST = "invalid_request"
+BUNDLE_NOT_EXPORTED = "bundle_not_exported"
+# Beyond this many, the skipped bundles are counted in one error rather than listed.
+SKIPPED_BUNDLES_LISTED = 1000
 
 
 def request_export(
@@ -66,6 +67,7 @@ def run_product_export(context: JobContext, connection: Connection) -> dict[str,
     except CatalogError as error:
         # The request was checked when the job was queued; only a changed rule gets here.
         raise JobFailed([JobErrorDetail(message=error.detail, code=INVALID_REQUEST)]) from error
+    _skipped_bundles(connection, job, filters)
     files = export_products(
         connection,
         store_id=job.store_id,
@@ -76,6 +78,26 @@ def run_product_export(context: JobContext, connection: Connection) -> dict[str,
         report_progress=context.report_progress,
     )
     return {FILES_META_KEY: [{"blob_id": file.blob_id, "name": file.name} for file in files]}
+
+
+def _skipped_bundles(connection: Connection, job: Job, filters: list[FilterTerm]) -> int:
+    """Record one job error per bundle the filter matches (EP exports no bundles); how many."""
+    ids, total = find_bundles(connection, job.store_id, filters, SKIPPED_BUNDLES_LISTED)
+    errors = [
+        JobErrorDetail(
+            message=f"product {bundle_id} is a bundle; bundles are not exported",
+            code=BUNDLE_NOT_EXPORTED,
+            field="id",
+            value=bundle_id,
+        )
+        for bundle_id in ids
+    ]
+    if total > len(ids):
+        message = f"{total - len(ids)} more bundles were not exported"
+        errors.append(JobErrorDetail(message=message, code=BUNDLE_NOT_EXPORTED))
+    if errors:
+        add_job_errors(connection, job.seq, errors)
+    return total
 
 
 def retry_export(connection: Connection, job: Job) -> NewJob:

@@ -5,7 +5,9 @@ back, and what became of the job is then recorded in a transaction of its own:
 
     the job raised JobFailed          failed, with its errors (and its failure report)
     the job raised anything else      failed, with an internal error (the log has the trace)
-    the worker is stopping            handed back: pending again, its run not counted
+    the job was asked to stop         cancelled (it noticed at a progress report)
+    the worker is stopping            handed back: pending again, its run not counted (or
+                                      cancelled, if it was also asked to stop)
     the database connection broke     requeued, once the database answers again
     the job was taken back meanwhile  nothing: it belongs to another worker now
 """
@@ -25,16 +27,25 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.job_errors import JobErrorDetail
-from pxm_jobs.queue.lifecycle import LeaseLost, fail_job, finish_job, record_progress, requeue_job
+from pxm_jobs.queue.lifecycle import (
+    LeaseLost,
+    fail_job,
+    finish_job,
+    record_progress,
+    requeue_job,
+    stop_job,
+)
 from pxm_jobs.queue.models import Job
 from pxm_jobs.queue.progress import Progress, ProgressTracker, forget_progress
 from pxm_jobs.queue.runner import (
     FailureReport,
+    JobCancelled,
     JobContext,
     JobFailed,
     JobInterrupted,
     RunnerRegistry,
 )
+from pxm_jobs.queue.stop_requests import ask_to_stop, end_run, stop_requested, track_run
 from pxm_jobs.store.engine import is_sqlite, write_transaction
 
 logger = logging.getLogger(__name__)
@@ -57,10 +68,19 @@ class JobRun:
     def run(self, job: Job) -> str:
         """Run a claimed job to its end; how it ended, for the metrics."""
         tracker = ProgressTracker(job.id, self._progress_writer(job), self.stopping)
+        track_run(job.id)
+        if job.cancel_requested_at is not None:
+            ask_to_stop([job.id])  # asked before this run began: it stops at its first report
         try:
             self._succeed(job, tracker)
             return "success"
+        except JobCancelled:
+            self._stop(job, tracker.latest)
+            return "cancelled"
         except JobInterrupted:
+            if stop_requested(job.id):
+                self._stop(job, tracker.latest)
+                return "cancelled"
             self._requeue(job, handed_back=True)
             return "handed_back"
         except LeaseLost:
@@ -83,6 +103,7 @@ class JobRun:
             return self._crashed(job, error, tracker.latest)
         finally:
             forget_progress(job.id)
+            end_run(job.id)
 
     def _succeed(self, job: Job, tracker: ProgressTracker) -> None:
         """The job's work and its `success`, committed together.
@@ -160,6 +181,10 @@ class JobRun:
             self._requeue(job, handed_back=False)
         except Exception:
             logger.exception("job %s: could not be requeued; it waits for recovery", job.id)
+
+    def _stop(self, job: Job, progress: Progress | None) -> None:
+        """End a job that was asked to stop, its work rolled back."""
+        self._record(job, lambda connection: stop_job(connection, job, progress, utc_now()))
 
     def _requeue(self, job: Job, *, handed_back: bool) -> None:
         """Put the job back in its line."""

@@ -20,8 +20,14 @@ from pxm_jobs.queue.metrics import record_recovery
 from pxm_jobs.queue.outbox import PRUNE_BATCH as DELIVERY_PRUNE_BATCH
 from pxm_jobs.queue.outbox import prune_ended_deliveries
 from pxm_jobs.queue.retention import PRUNE_BATCH, prune_finished_jobs
+from pxm_jobs.queue.stop_requests import ask_to_stop
 from pxm_jobs.queue.wakeup import WorkSignal
-from pxm_jobs.queue.workers import find_abandoned_jobs, register_worker, touch_worker
+from pxm_jobs.queue.workers import (
+    find_abandoned_jobs,
+    find_stop_requests,
+    register_worker,
+    touch_worker,
+)
 from pxm_jobs.store.blobs import PURGE_BATCH, purge_expired_blobs
 from pxm_jobs.store.engine import read_transaction, write_transaction
 
@@ -69,10 +75,16 @@ class Housekeeper:
                 return
 
     def beat(self) -> None:
-        """The heartbeat; a worker whose row was removed while it was silent signs on again."""
+        """The heartbeat; a worker whose row was removed while it was silent signs on again.
+
+        It also picks up requests to stop this worker's jobs that no notification brought.
+        """
         if not touch_worker(self.engine, self.worker_id):
             logger.warning("worker %s was taken for dead; signing on again", self.worker_id)
             register_worker(self.engine, self.worker_id)
+        if self.settings.cancel_started_jobs:
+            with read_transaction(self.engine) as connection:
+                ask_to_stop(find_stop_requests(connection, self.worker_id))
 
     def recover_abandoned(self) -> int:
         """Requeue or fail jobs whose worker went silent; how many moved.

@@ -6,6 +6,9 @@
     finish    started   success    the job's own transaction, which also holds its effects
     fail      started   failed     a transaction of its own, after the job's effects rolled back
     cancel    pending   cancelled  a request, while the job still waits
+    stop      started   cancelled  the job's worker, once the job noticed it was asked to stop
+                                   (`request_cancel`, with PXM_CANCEL_STARTED_JOBS), its work
+                                   rolled back; or recovery, for such a job whose worker died
     requeue   started   pending    recovery, when the job's worker went silent; or the worker
                                    itself, handing back what it cannot finish before it stops
     give_up   started   failed     recovery, once the job's worker was lost `max_attempts` times
@@ -16,8 +19,8 @@ worker and attempt that claimed the job. Every move but the claim locks the stor
 first (before any job row, so that moves of one store queue up instead of deadlocking) and
 re-points it after; the claim never waits on a lock, it passes over what others hold.
 
-The moves an integration can observe (claim, finish, fail, cancel, give_up) each make one call
-to `events`, which writes the event in the move's own transaction when anyone observes it.
+The moves an integration can observe (claim, finish, fail, cancel, stop, give_up) each make one
+call to `events`, which writes the event in the move's own transaction when anyone observes it.
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ from pxm_jobs.queue.idempotency import claim_idempotency_key
 from pxm_jobs.queue.models import Job, JobStatus
 from pxm_jobs.queue.progress import Progress
 from pxm_jobs.queue.status_watch import signal_status_change
+from pxm_jobs.queue.stop_requests import ask_to_stop
 from pxm_jobs.queue.wakeup import signal_new_work
+from pxm_jobs.store.engine import call_after_commit
 
 
 class LeaseLost(Exception):
@@ -183,6 +188,43 @@ def cancel_job(connection: Connection, store_id: str, job_id: str, now: datetime
     return CancelResult(CancelOutcome.TOO_LATE, job)
 
 
+def request_cancel(connection: Connection, job: Job, now: datetime) -> Job | None:
+    """Ask a started job to stop (its row says when); None if it is no longer started.
+
+    Not a move: the job stays `started`, and with it the store's one-started-job rule, until
+    its run notices at its next progress report and `stop_job` ends it.
+    """
+    ids = {"p_store_id": job.store_id, "p_job_id": job.id}
+    row = sql.run(connection, sql.request_cancel, {**ids, "p_now": now}).first()
+    if row is None:
+        current = sql.run(connection, sql.find_job, ids).first()
+        found = Job.from_row(current) if current is not None else None
+        return found if found is not None and found.cancelling else None
+    if connection.dialect.name == "postgresql":
+        sql.run(connection, sql.notify_cancel, {"p_job_id": job.id})  # workers of every process
+    call_after_commit(connection, lambda: ask_to_stop([job.id]))  # a worker of this process
+    signal_status_change(connection, job.id, notified=True)
+    return Job.from_row(row)
+
+
+def stop_job(connection: Connection, job: Job, progress: Progress | None, now: datetime) -> bool:
+    """started → cancelled, fenced; False if the job is not this worker's to end any more."""
+    _lock_line(connection, job.store_id)
+    processed, total = progress or (job.progress_processed, job.progress_total)
+    row = sql.run(
+        connection,
+        sql.end_cancelled_job,
+        {**_fence(job), "p_processed": processed, "p_total": total, "p_now": now},
+    ).first()
+    if row is None:
+        return False
+    record_job_event(connection, Job.from_row(row), JobEvent.CANCELLED, now)
+    _repoint_line(connection, job.store_id)
+    signal_status_change(connection, job.id, notified=True)
+    signal_new_work(connection)
+    return True
+
+
 def requeue_job(connection: Connection, job: Job, now: datetime, *, handed_back: bool) -> bool:
     """started → pending, at the front of its line again; False if it is not ours to move.
 
@@ -212,8 +254,13 @@ def recover_abandoned_job(
 ) -> JobStatus | None:
     """requeue, or give_up once the job has lost its worker `max_attempts` times.
 
-    What became of the job; None if it moved on meanwhile or someone else holds it.
+    What became of the job; None if it moved on meanwhile or someone else holds it. A job that
+    was asked to stop is not run again: it ends `cancelled`.
     """
+    if job.cancel_requested_at is not None:
+        if not _held_by_nobody(connection, job):
+            return None
+        return JobStatus.CANCELLED if stop_job(connection, job, None, now) else None
     if job.attempts < max_attempts:
         return JobStatus.PENDING if requeue_job(connection, job, now, handed_back=False) else None
     if not _held_by_nobody(connection, job):

@@ -80,6 +80,13 @@ class Job:
     attempts: int
     idempotency_key: str | None = None
     request_fingerprint: str | None = None
+    # When someone asked a started job to stop (PXM_CANCEL_STARTED_JOBS); it still runs until
+    # it notices, and then ends `cancelled`.
+    cancel_requested_at: datetime | None = None
+
+    @property
+    def cancelling(self) -> bool:
+        return self.status is JobStatus.STARTED and self.cancel_requested_at is not None
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> Job:

@@ -13,7 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from pxm_jobs.queue.runner import JobInterrupted
+from pxm_jobs.queue.runner import JobCancelled, JobInterrupted
+from pxm_jobs.queue.stop_requests import stop_requested
 
 PROGRESS_WRITE_INTERVAL_SECONDS = 1.0
 
@@ -36,7 +37,8 @@ def forget_progress(job_id: str) -> None:
 class ProgressTracker:
     """Takes every report of a job, keeps the newest and publishes it at a bounded rate.
 
-    A report is also where the job learns that it must stop (`interrupted`).
+    A report is also where the job learns that it must stop: its worker is stopping
+    (`interrupted`), or someone cancelled it while it ran (`stop_requests`).
     """
 
     def __init__(
@@ -56,6 +58,8 @@ class ProgressTracker:
     def __call__(self, processed: int, total: int | None) -> None:
         if self._interrupted is not None and self._interrupted.is_set():
             raise JobInterrupted(self._job_id)
+        if stop_requested(self._job_id):
+            raise JobCancelled(self._job_id)
         self.latest = (processed, total)
         with _board_lock:
             _board[self._job_id] = self.latest

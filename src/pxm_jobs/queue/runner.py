@@ -68,4 +68,8 @@ class JobInterrupted(Exception):
     """The worker is stopping: the job stops where it is, and its effects are rolled back."""
 
 
+class JobCancelled(Exception):
+    """The job was asked to stop: it stops where it is, and its effects are rolled back."""
+
+
 RunnerRegistry = Mapping[str, JobRunner]

@@ -55,6 +55,7 @@ from pxm_jobs.store.types import UtcDateTime
 
 STATUS_CHANNEL = "pxm_jobs_status"  # NOTIFY channel of status changes; the payload is a job id
 NEW_WORK_CHANNEL = "pxm_jobs"  # NOTIFY channel that wakes idle workers
+CANCEL_CHANNEL = "pxm_jobs_cancel"  # NOTIFY channel of stop requests; the payload is a job id
 
 PENDING = JobStatus.PENDING.constant
 STARTED = JobStatus.STARTED.constant
@@ -329,6 +330,47 @@ def cancel_job(dialect: str) -> ReturningUpdate[Any]:
     )
 
 
+def request_cancel(dialect: str) -> ReturningUpdate[Any]:
+    """Ask the store's started job (`p_store_id`, `p_job_id`) to stop; it stays `started`."""
+    return (
+        update(jobs)
+        .where(
+            jobs.c.id == bindparam("p_job_id"),
+            jobs.c.store_id == bindparam("p_store_id"),
+            jobs.c.status == STARTED,
+            jobs.c.cancel_requested_at.is_(None),
+        )
+        .values(cancel_requested_at=clock(dialect), updated_at=clock(dialect))
+        .returning(*jobs.c, *_notice(dialect))
+    )
+
+
+def end_cancelled_job(dialect: str) -> ReturningUpdate[Any]:
+    """started → cancelled, fenced: a job that was asked to stop, its work rolled back."""
+    now = clock(dialect)
+    return (
+        update(jobs)
+        .where(_fenced())
+        .values(
+            status=JobStatus.CANCELLED,
+            completed_at=now,
+            updated_at=now,
+            progress_processed=bindparam("p_processed", type_=Integer),
+            progress_total=bindparam("p_total", type_=Integer),
+        )
+        .returning(*jobs.c, *_notice(dialect))
+    )
+
+
+def find_cancel_requests(dialect: str) -> Select[Any]:
+    """The started jobs of a worker (`p_worker_id`) that were asked to stop."""
+    return select(jobs.c.id).where(
+        jobs.c.worker_id == bindparam("p_worker_id"),
+        jobs.c.status == STARTED,
+        jobs.c.cancel_requested_at.is_not(None),
+    )
+
+
 def record_progress(dialect: str) -> Update:
     """How far a started job has got, fenced, for other processes to read while it runs."""
     return (
@@ -428,3 +470,8 @@ def notify_new_work(dialect: str) -> Any:
 def notify_status(dialect: str) -> Any:
     """Tell waiters of every process that the job (`p_job_id`) changed (PostgreSQL)."""
     return select(func.pg_notify(STATUS_CHANNEL, bindparam("p_job_id")))
+
+
+def notify_cancel(dialect: str) -> Any:
+    """Tell the workers of every process that a started job (`p_job_id`) must stop."""
+    return select(func.pg_notify(CANCEL_CHANNEL, bindparam("p_job_id")))

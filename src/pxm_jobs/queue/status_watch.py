@@ -141,8 +141,7 @@ class StatusWatch:
         # Changes made while the listener was away went unheard: every waiter looks again.
         listen_for_notifications(
             self._engine,
-            sql.STATUS_CHANNEL,
+            {sql.STATUS_CHANNEL: _waiters.wake},
             on_connect=_waiters.wake_all,
-            on_notify=_waiters.wake,
             stopping=self._stopping,
         )

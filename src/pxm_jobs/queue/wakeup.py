@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import psycopg
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 
 from pxm_jobs.queue import statements as sql
+from pxm_jobs.queue.stop_requests import ask_to_stop
 
 logger = logging.getLogger(__name__)
 
@@ -74,38 +75,44 @@ class WorkSignal:
 
     def _listen(self) -> None:
         # Jobs may have been queued while the listener was away: look on every (re)connect.
+        # Stop requests missed meanwhile are found by the heartbeat.
         listen_for_notifications(
             self._engine,
-            sql.NEW_WORK_CHANNEL,
+            {
+                sql.NEW_WORK_CHANNEL: lambda _payload: self._event.set(),
+                sql.CANCEL_CHANNEL: lambda job_id: ask_to_stop([job_id]),
+            },
             on_connect=self._event.set,
-            on_notify=lambda _payload: self._event.set(),
             stopping=self._stopping,
         )
 
 
 def listen_for_notifications(
     engine: Engine,
-    channel: str,
+    handlers: Mapping[str, Callable[[str], None]],
     *,
     on_connect: Callable[[], None],
-    on_notify: Callable[[str], None],
     stopping: threading.Event,
 ) -> None:
-    """LISTEN on `channel` of the engine's PostgreSQL until `stopping`, reconnecting as needed.
+    """LISTEN on the channels of `handlers` until `stopping`, reconnecting as needed.
+
+    Each notification's payload goes to the handler of its channel.
 
     `on_connect` runs each time listening (re)starts: notifications sent while the connection
     was down are lost, so whoever relies on them must look for themselves then.
     """
+    names = ", ".join(handlers)
     url = make_url(engine.url).set(drivername="postgresql")
     conninfo = url.render_as_string(hide_password=False)
     while not stopping.is_set():
         try:
             with psycopg.connect(conninfo, autocommit=True) as connection:
-                connection.execute(f"LISTEN {channel}")
+                for channel in handlers:
+                    connection.execute(f"LISTEN {channel}")
                 on_connect()
                 while not stopping.is_set():
                     for notification in connection.notifies(timeout=0.5, stop_after=1):
-                        on_notify(notification.payload)
+                        handlers[notification.channel](notification.payload)
         except psycopg.Error as error:
-            logger.warning("%s listener lost its connection (%s); reconnecting", channel, error)
+            logger.warning("%s listener lost its connection (%s); reconnecting", names, error)
             stopping.wait(RECONNECT_SECONDS)

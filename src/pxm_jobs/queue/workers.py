@@ -59,3 +59,8 @@ def find_abandoned_jobs(connection: Connection, now: datetime, silence_seconds: 
         connection, sql.find_abandoned_jobs, sql.silence_parameters(now, silence_seconds)
     )
     return [Job.from_row(row) for row in rows]
+
+
+def find_stop_requests(connection: Connection, worker_id: str) -> list[str]:
+    """Ids of the worker's started jobs that someone asked to stop."""
+    return list(sql.run(connection, sql.find_cancel_requests, {"p_worker_id": worker_id}).scalars())

@@ -108,6 +108,7 @@ jobs = Table(
     Column("progress_total", Integer, nullable=True),
     Column("worker_id", String(128), nullable=True),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("cancel_requested_at", UtcDateTime, nullable=True),
     # The caller's Idempotency-Key and a digest of what it asked for; the key is released (set
     # to NULL) when a later request reuses it after the replay window.
     Column("idempotency_key", String(255), nullable=True),
@@ -212,10 +213,63 @@ products = Table(
     Column("templates", json_type(), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # What shoppers may type in at checkout: {input: {name, validation_rules, required}}.
+    Column("custom_inputs", json_type(), nullable=True),
+    # Which combinations of variation options a build makes: {default, include, exclude}.
+    Column("build_rules", json_type(), nullable=True),
+    # A bundle's components: {component: {name, min, max, sort_order, options: [...]}}.
+    Column("components", json_type(), nullable=True),
+    # Text attributes by key, shown in catalogs (shopper) or to administrators only (admin).
+    Column("shopper_attributes", json_type(), nullable=True),
+    Column("admin_attributes", json_type(), nullable=True),
+    # The base product of a child built from its variations. No foreign key (adding one on
+    # SQLite means rebuilding the table): deleting a base product deletes its children itself.
+    _uuid("parent_id", nullable=True),
     Index("uq_products_store_sku", "store_id", "sku", unique=True),
     Index("uq_products_store_slug", "store_id", "slug", unique=True),
     Index("uq_products_store_external_ref", "store_id", "external_ref", unique=True),
     Index("ix_products_store_created", "store_id", "created_at", "id"),
+    Index("ix_products_parent", "parent_id"),
+)
+
+# Which products a bundle's components offer, one row per (bundle, option product): a product
+# in a bundle cannot be deleted (the key refuses it), and a bundle's rows go with it.
+product_components = Table(
+    "product_components",
+    metadata,
+    _uuid("bundle_id", ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+    _uuid("product_id", ForeignKey("products.id"), primary_key=True),
+    Index("ix_product_components_product", "product_id"),
+)
+
+# References a product keeps to things of other services (files, templates, variations), by id
+# and in the order given; nothing here checks that the other end exists.
+product_references = Table(
+    "product_references",
+    metadata,
+    _uuid("product_id", ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("target_id", String(255), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("meta", json_type(), nullable=True),
+)
+
+# An index of the values inside products' JSON columns, for filters: one row per tag, per
+# shopper or admin attribute, and per custom data field, written with the product. The JSON
+# columns stay the record; these rows are what `eq(admin_attributes.colour,red)` looks up.
+product_facets = Table(
+    "product_facets",
+    metadata,
+    _uuid("product_id", ForeignKey("products.id", ondelete="CASCADE"), nullable=False),
+    _uuid("store_id", nullable=False),
+    # `tags`, `shopper_attributes.<key>`, `admin_attributes.<key>`, `extensions.<t>.<field>`.
+    Column("facet", String(1100), nullable=False),
+    Column("value", String(1100), nullable=False),
+    # The product's creation time, which never changes: a list filtered on one facet reads
+    # its page (newest first) and its total from this index alone.
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_product_facets_lookup", "store_id", "facet", "value", "created_at", "product_id"),
+    Index("ix_product_facets_product", "product_id"),
 )
 
 hierarchies = Table(

@@ -9,6 +9,7 @@ from typing import Any
 from pxm_jobs.api.errors import ApiError, not_found
 from pxm_jobs.catalog.errors import CatalogError
 from pxm_jobs.catalog.hierarchies.errors import (
+    ChildNotFound,
     HierarchyNotFound,
     InvalidCatalogField,
     NodeCycle,
@@ -30,6 +31,8 @@ def to_api_error(error: CatalogError) -> ApiError:
         meta = {"field": error.field}
     elif isinstance(error, ParentNotFound | NodeCycle):
         meta = {"field": "relationships.parent"}
+    elif isinstance(error, ChildNotFound):
+        meta = {"field": "data", "missing_ids": [error.child_id]}
     elif isinstance(error, UnknownProducts):
         meta = {"missing_ids": error.product_ids}
     return ApiError(422, error.detail, title="Failed Validation", meta=meta)

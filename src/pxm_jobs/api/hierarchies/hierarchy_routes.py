@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import Connection
 
 from pxm_jobs.api.common_schemas import error_responses
@@ -26,7 +27,9 @@ from pxm_jobs.api.jobs.routes import job_document
 from pxm_jobs.api.jobs.schemas import JobDocument
 from pxm_jobs.api.pagination import PageDep, list_document
 from pxm_jobs.api.request_id import request_id_of
-from pxm_jobs.catalog.hierarchies.nodes import list_children
+from pxm_jobs.catalog.errors import InvalidFilter
+from pxm_jobs.catalog.filters import EQ, IN, parse_filter
+from pxm_jobs.catalog.hierarchies.nodes import find_nodes_by_ids, find_top_node_ids, list_children
 from pxm_jobs.catalog.hierarchies.queries import (
     Hierarchy,
     create_hierarchy,
@@ -49,6 +52,11 @@ def find_hierarchy(connection: Connection, store_id: str, hierarchy_id: str) -> 
     return hierarchy
 
 
+def render_hierarchies(connection: Connection, found: Sequence[Hierarchy]) -> list[dict[str, Any]]:
+    top_nodes = find_top_node_ids(connection, [hierarchy.id for hierarchy in found])
+    return [render_hierarchy(hierarchy, top_nodes[hierarchy.id]) for hierarchy in found]
+
+
 def refuse_other_id(body_id: str | None, path_id: str) -> None:
     if body_id is not None and body_id != path_id:
         raise ApiError(
@@ -65,7 +73,32 @@ def list_store_hierarchies(
     request: Request, store_id: StoreIdDep, connection: ReadConnectionDep, page: PageDep
 ) -> dict[str, Any]:
     found, total = list_hierarchies(connection, store_id, limit=page.limit, offset=page.offset)
-    return list_document(request, [render_hierarchy(item) for item in found], total, page)
+    return list_document(request, render_hierarchies(connection, found), total, page)
+
+
+@router.get("/nodes", response_model=NodeListDocument, responses=error_responses(400))
+def list_nodes_by_id(
+    request: Request,
+    store_id: StoreIdDep,
+    connection: ReadConnectionDep,
+    page: PageDep,
+    filter: Annotated[
+        str | None,
+        Query(description="`in(id,<node id>,...)` or `eq(id,<node id>)`: nodes of any hierarchy."),
+    ] = None,
+) -> dict[str, Any]:
+    """The store's nodes with the ids a filter names, across hierarchies."""
+    try:
+        terms = parse_filter(filter or "", attributes={"id": "id"}, operators=(EQ, IN))
+    except InvalidFilter as error:
+        raise ApiError(400, error.detail, meta={"parameter": "filter"}) from None
+    wanted = [value for term in terms for value in term.values]
+    if len(terms) > 1:
+        wanted = list(set.intersection(*(set(term.values) for term in terms)))
+    found, total = find_nodes_by_ids(
+        connection, store_id, wanted, limit=page.limit, offset=page.offset
+    )
+    return list_document(request, [render_node(node) for node in found], total, page)
 
 
 @router.post(
@@ -76,14 +109,15 @@ def create_store_hierarchy(
 ) -> dict[str, Any]:
     with catalog_errors_as_http():
         hierarchy = create_hierarchy(connection, store_id, body.data.attributes.given(), utc_now())
-    return {"data": render_hierarchy(hierarchy)}
+    return {"data": render_hierarchies(connection, [hierarchy])[0]}
 
 
 @router.get("/{hierarchy_id}", response_model=HierarchyDocument, responses=error_responses(404))
 def show_hierarchy(
     hierarchy_id: str, store_id: StoreIdDep, connection: ReadConnectionDep
 ) -> dict[str, Any]:
-    return {"data": render_hierarchy(find_hierarchy(connection, store_id, hierarchy_id))}
+    hierarchy = find_hierarchy(connection, store_id, hierarchy_id)
+    return {"data": render_hierarchies(connection, [hierarchy])[0]}
 
 
 @router.put(
@@ -101,7 +135,7 @@ def update_store_hierarchy(
         hierarchy = update_hierarchy(
             connection, store_id, path_id, body.data.attributes.given(), utc_now()
         )
-    return {"data": render_hierarchy(hierarchy)}
+    return {"data": render_hierarchies(connection, [hierarchy])[0]}
 
 
 @router.delete(

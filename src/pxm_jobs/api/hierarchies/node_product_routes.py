@@ -18,7 +18,7 @@ from pxm_jobs.api.hierarchies.schemas import (
     ProductReferences,
 )
 from pxm_jobs.api.pagination import PageDep, list_document
-from pxm_jobs.api.products.rendering import render_product
+from pxm_jobs.api.products.rendering import render_products
 from pxm_jobs.api.products.schemas import ProductListDocument
 from pxm_jobs.catalog.hierarchies.node_products import (
     link_products,
@@ -119,4 +119,4 @@ def list_products_of_node(
             limit=page.limit,
             offset=page.offset,
         )
-    return list_document(request, [render_product(product) for product in found], total, page)
+    return list_document(request, render_products(connection, found), total, page)

@@ -13,6 +13,7 @@ from pxm_jobs.api.hierarchies.errors import catalog_errors_as_http
 from pxm_jobs.api.hierarchies.hierarchy_routes import find_hierarchy, refuse_other_id
 from pxm_jobs.api.hierarchies.rendering import render_node
 from pxm_jobs.api.hierarchies.schemas import (
+    NodeChildren,
     NodeCreate,
     NodeDocument,
     NodeListDocument,
@@ -22,13 +23,16 @@ from pxm_jobs.api.hierarchies.schemas import (
 from pxm_jobs.api.ids import require_uuid
 from pxm_jobs.api.pagination import PageDep, list_document
 from pxm_jobs.catalog.hierarchies.nodes import (
+    KEEP_SORT_ORDER,
     PARENT,
+    adopt_children,
     create_node,
     delete_node,
     get_node,
     list_children,
     list_nodes,
     move_node,
+    require_node,
     update_node,
 )
 from pxm_jobs.clock import utc_now
@@ -141,6 +145,34 @@ def list_node_children(
         connection, store_id, hierarchy_id, node_id, limit=page.limit, offset=page.offset
     )
     return list_document(request, [render_node(node) for node in found], total, page)
+
+
+@router.post(
+    NODE_PATH + "/relationships/children",
+    response_model=NodeDocument,
+    responses=error_responses(400, 404, 422),
+)
+def adopt_node_children(
+    hierarchy_id: str,
+    node_id: str,
+    body: NodeChildren,
+    store_id: StoreIdDep,
+    connection: WriteConnectionDep,
+) -> dict[str, Any]:
+    """Make the nodes named children of this one, with the sort orders given; answers the node."""
+    hierarchy_id, node_id = require_node_ids(hierarchy_id, node_id)
+    children = [
+        (
+            child.id,
+            child.meta.sort_order
+            if child.meta is not None and "sort_order" in child.meta.model_fields_set
+            else KEEP_SORT_ORDER,
+        )
+        for child in body.data
+    ]
+    with catalog_errors_as_http():
+        node = adopt_children(connection, store_id, hierarchy_id, node_id, children, utc_now())
+        return {"data": render_node(require_node(connection, store_id, hierarchy_id, node.id))}
 
 
 @router.put(

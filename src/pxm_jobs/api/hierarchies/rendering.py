@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pxm_jobs.catalog.hierarchies.nodes import Node
@@ -24,15 +25,16 @@ def _attributes(
     return attributes
 
 
-def render_hierarchy(hierarchy: Hierarchy) -> dict[str, Any]:
+def render_hierarchy(hierarchy: Hierarchy, top_node_ids: Sequence[str] = ()) -> dict[str, Any]:
     path = f"{HIERARCHIES_PATH}/{hierarchy.id}"
+    children = [{"type": "node", "id": node_id} for node_id in top_node_ids]
     return {
         "type": "hierarchy",
         "id": hierarchy.id,
         "attributes": _attributes(
             hierarchy.name, hierarchy.description, hierarchy.slug, hierarchy.locales
         ),
-        "relationships": {"children": {"links": {"related": f"{path}/children"}}},
+        "relationships": {"children": {"data": children, "links": {"related": f"{path}/children"}}},
         "meta": {
             "created_at": format_timestamp(hierarchy.created_at),
             "updated_at": format_timestamp(hierarchy.updated_at),
@@ -57,6 +59,8 @@ def render_node(node: Node) -> dict[str, Any]:
     }
     if node.sort_order is not None:
         meta["sort_order"] = node.sort_order
+    if node.parent_name is not None:
+        meta["parent_name"] = node.parent_name
     return {
         "type": "node",
         "id": node.id,

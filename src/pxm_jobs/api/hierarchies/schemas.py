@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import MISSING, BaseModel, Field
+from pydantic import MISSING, BaseModel, ConfigDict, Field
 
-from pxm_jobs.api.common_schemas import ListLinks, ListMeta, PublicModel, RelatedLinks
+from pxm_jobs.api.common_schemas import (
+    ListLinks,
+    ListMeta,
+    PublicModel,
+    RelatedLink,
+    RelatedLinks,
+)
 from pxm_jobs.catalog.hierarchies.rules import SORT_ORDER_MAX, SORT_ORDER_MIN
 
 
@@ -65,8 +71,11 @@ class HierarchyUpdate(BaseModel):
 
 
 class HierarchyDuplicateAttributes(_Fields):
+    model_config = ConfigDict(extra="forbid")
+
     name: str | None = None
     description: str | None = None
+    slug: str | None = None
     include_products: bool = False
 
 
@@ -140,6 +149,16 @@ class ParentUpdate(BaseModel):
     data: NodeReference
 
 
+class ChildReference(BaseModel):
+    type: Literal["node"]
+    id: str
+    meta: NodeMeta | None = None
+
+
+class NodeChildren(BaseModel):
+    data: list[ChildReference]
+
+
 # -- node products -----------------------------------------------------------------------------
 
 
@@ -175,8 +194,18 @@ class CatalogMetaPublic(PublicModel):
     owner: Literal["store"]
 
 
+class NodeReferencePublic(PublicModel):
+    type: Literal["node"]
+    id: str
+
+
+class HierarchyChildrenPublic(PublicModel):
+    data: list[NodeReferencePublic] = Field(description="The hierarchy's top-level nodes.")
+    links: RelatedLink
+
+
 class HierarchyRelationshipsPublic(PublicModel):
-    children: RelatedLinks
+    children: HierarchyChildrenPublic
 
 
 class HierarchyPublic(PublicModel):
@@ -210,6 +239,7 @@ class NodeRelationshipsPublic(PublicModel):
 class NodeMetaPublic(CatalogMetaPublic):
     hierarchy_id: str
     sort_order: int | MISSING = MISSING
+    parent_name: str | MISSING = Field(default=MISSING, description="Absent on top nodes.")
 
 
 class NodePublic(PublicModel):

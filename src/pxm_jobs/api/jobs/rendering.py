@@ -10,6 +10,8 @@ from pxm_jobs.queue.models import Job, JobError, JobStatus
 # Job meta keys starting with this are the service's own bookkeeping, never shown on the wire.
 INTERNAL_META_PREFIX = "_"
 
+CANCELLING = "cancelling"
+
 
 def render_job(
     job: Job,
@@ -31,7 +33,8 @@ def render_job(
         "id": job.id,
         "attributes": {
             "type": job.type,
-            "status": job.status.value,
+            # Elastic Path's newer status for a started job on its way to `cancelled`.
+            "status": CANCELLING if job.cancelling else job.status.value,
             "created_at": format_timestamp(job.created_at),
             "updated_at": format_timestamp(job.updated_at),
             "started_at": format_timestamp(job.started_at),

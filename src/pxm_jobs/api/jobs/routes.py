@@ -36,7 +36,7 @@ from pxm_jobs.api.request_id import request_id_of
 from pxm_jobs.clock import utc_now
 from pxm_jobs.jobs import JOB_KINDS
 from pxm_jobs.jobs.kind import JobRequest
-from pxm_jobs.queue.lifecycle import CancelOutcome, cancel_job
+from pxm_jobs.queue.lifecycle import CancelOutcome, cancel_job, request_cancel
 from pxm_jobs.queue.models import Job, JobStatus
 from pxm_jobs.queue.progress import read_live_progress
 from pxm_jobs.queue.reads import (
@@ -135,19 +135,33 @@ def _read_job_document(
 
 @router.post("/{job_id}/cancel", response_model=JobDocument, responses=error_responses(404, 422))
 def cancel_store_job(
-    job_id: str, store_id: StoreIdDep, connection: WriteConnectionDep, links: DownloadLinksDep
+    job_id: str,
+    store_id: StoreIdDep,
+    connection: WriteConnectionDep,
+    links: DownloadLinksDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
+    """Cancel a pending job; with PXM_CANCEL_STARTED_JOBS, ask a started one to stop."""
     result = cancel_job(connection, store_id, require_uuid(job_id, "job"), utc_now())
     if result.outcome is CancelOutcome.NOT_FOUND or result.job is None:
         raise not_found("job")
+    if result.outcome is CancelOutcome.TOO_LATE and settings.cancel_started_jobs:
+        stopping = request_cancel(connection, result.job, utc_now())
+        if stopping is not None:
+            return {"data": job_document(connection, stopping, links=links)}
+        result = cancel_job(connection, store_id, result.job.id, utc_now())  # it just ended
+    job = result.job
+    if job is None:
+        raise not_found("job")
     if result.outcome is CancelOutcome.TOO_LATE:
+        asked = "pending or started" if settings.cancel_started_jobs else "pending"
         raise ApiError(
             422,
-            f"only pending jobs can be cancelled; this job is {result.job.status.value}",
+            f"only {asked} jobs can be cancelled; this job is {job.status.value}",
             title="Failed Validation",
-            meta={"status": result.job.status.value},
+            meta={"status": job.status.value},
         )
-    return {"data": job_document(connection, result.job, links=links)}
+    return {"data": job_document(connection, job, links=links)}
 
 
 @router.post(

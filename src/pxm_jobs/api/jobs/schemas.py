@@ -13,7 +13,8 @@ from pxm_jobs.queue.models import JobStatus, JobType
 class JobAttributes(PublicModel):
     # A str, not the enum: the queue can hold job types this build does not run yet.
     type: str = Field(examples=[job_type.value for job_type in JobType])
-    status: JobStatus
+    # `cancelling`: a started job asked to stop (PXM_CANCEL_STARTED_JOBS), not yet stopped.
+    status: JobStatus | Literal["cancelling"]
     created_at: str = Field(examples=["2024-01-05T13:46:41.695Z"])
     updated_at: str
     started_at: str | None = Field(description="Null until a worker starts the job.")

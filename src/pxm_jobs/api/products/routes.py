@@ -9,7 +9,7 @@ from typing import Annotated, Any, BinaryIO
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import WithJsonSchema
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from starlette.datastructures import UploadFile
 
 from pxm_jobs.api.common_schemas import error_responses
@@ -32,7 +32,11 @@ from pxm_jobs.api.jobs.queueing import (
 from pxm_jobs.api.jobs.routes import job_document
 from pxm_jobs.api.jobs.schemas import JobDocument
 from pxm_jobs.api.pagination import PageDep, list_document
-from pxm_jobs.api.products.rendering import render_product
+from pxm_jobs.api.products.rendering import (
+    COMPONENT_PRODUCTS,
+    render_included,
+    render_products,
+)
 from pxm_jobs.api.products.schemas import (
     ProductCreate,
     ProductDocument,
@@ -50,8 +54,9 @@ from pxm_jobs.catalog.errors import (
     ProductRejected,
 )
 from pxm_jobs.catalog.filters import FilterTerm
-from pxm_jobs.catalog.products.queries import get_product, list_products, parse_product_filter
-from pxm_jobs.catalog.products.rules import ProductLimits
+from pxm_jobs.catalog.products.product_filter import parse_product_filter
+from pxm_jobs.catalog.products.queries import Product, get_product, list_products
+from pxm_jobs.catalog.products.rule_basics import ProductLimits
 from pxm_jobs.catalog.products.writes import create_product, delete_product, update_product
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
@@ -71,8 +76,14 @@ ProductFilterQuery = Annotated[
     str | None,
     Query(
         description="Terms `op(attribute,value)` joined by `:`, such as "
-        "`eq(sku,abc):like(name,*shoe*)`; operators eq, like, in. Unusable ones are a 400.",
+        "`eq(sku,abc):like(name,*shoe*):eq(admin_attributes.bin,A-1)`; operators eq, like, "
+        "in, and gt, ge, lt, le on id, created_at, updated_at and external_ref. Unusable "
+        "ones are a 400.",
     ),
+]
+IncludeQuery = Annotated[
+    str | None,
+    Query(description="`component_products`: add the products bundles offer as `included`."),
 ]
 # Read as text so that a bad value is a 400 naming the parameter, like every query parameter.
 TemplateSlugsQuery = Annotated[
@@ -112,22 +123,56 @@ def list_store_products(
     connection: ReadConnectionDep,
     page: PageDep,
     filter: ProductFilterQuery = None,
+    include: IncludeQuery = None,
 ) -> dict[str, Any]:
-    filters = _read_filter(filter)
+    filters = read_filter(filter)
+    included = _read_include(include)
     found, total = list_products(
         connection, store_id, filters=filters, limit=page.limit, offset=page.offset
     )
-    return list_document(request, [render_product(product) for product in found], total, page)
+    document = list_document(request, render_products(connection, found), total, page)
+    if included:
+        document["included"] = render_included(connection, store_id, found)
+    return document
 
 
-@router.get("/{product_id}", response_model=ProductDocument, responses=error_responses(404))
+@router.get("/{product_id}", response_model=ProductDocument, responses=error_responses(400, 404))
 def show_product(
-    product_id: str, store_id: StoreIdDep, connection: ReadConnectionDep
+    product_id: str,
+    store_id: StoreIdDep,
+    connection: ReadConnectionDep,
+    include: IncludeQuery = None,
 ) -> dict[str, Any]:
+    included = _read_include(include)
+    product = find_product(connection, store_id, product_id)
+    document: dict[str, Any] = {"data": render_products(connection, [product])[0]}
+    if included:
+        document["included"] = render_included(connection, store_id, [product])
+    return document
+
+
+def find_product(connection: Connection, store_id: str, product_id: str) -> Product:
+    """The store's product named in the path, or the 404 an unknown or foreign id gets."""
     product = get_product(connection, store_id, require_uuid(product_id, "product"))
     if product is None:
         raise not_found("product")
-    return {"data": render_product(product)}
+    return product
+
+
+def _read_include(raw: str | None) -> bool:
+    """Whether `include` asks for component products; anything else it names is a 400."""
+    if not raw:
+        return False
+    names = {name.strip() for name in raw.split(",") if name.strip()}
+    unknown = sorted(names - {COMPONENT_PRODUCTS})
+    if unknown:
+        raise ApiError(
+            400,
+            f"include={unknown[0]} is not offered; include=component_products is (files and "
+            "main images belong to the Files API)",
+            meta={"parameter": "include"},
+        )
+    return bool(names)
 
 
 @router.post(
@@ -138,9 +183,16 @@ def create_store_product(
 ) -> dict[str, Any]:
     attributes = body.data.attributes.given()
     limits = ProductLimits.from_settings(settings)
-    with _catalog_errors_as_http():
-        product = create_product(connection, store_id, attributes, limits=limits, now=utc_now())
-    return {"data": render_product(product)}
+    with catalog_errors_as_http():
+        product = create_product(
+            connection,
+            store_id,
+            attributes,
+            limits=limits,
+            now=utc_now(),
+            variations=body.data.variation_ids(),
+        )
+    return {"data": render_products(connection, [product])[0]}
 
 
 @router.put(
@@ -163,7 +215,7 @@ def update_store_product(
             meta={"field": "data.id"},
         )
     limits = ProductLimits.from_settings(settings)
-    with _catalog_errors_as_http():
+    with catalog_errors_as_http():
         product = update_product(
             connection,
             store_id,
@@ -172,7 +224,7 @@ def update_store_product(
             limits=limits,
             now=utc_now(),
         )
-    return {"data": render_product(product)}
+    return {"data": render_products(connection, [product])[0]}
 
 
 @router.delete(
@@ -181,7 +233,7 @@ def update_store_product(
 def delete_store_product(
     product_id: str, store_id: StoreIdDep, connection: WriteConnectionDep
 ) -> Response:
-    with _catalog_errors_as_http():
+    with catalog_errors_as_http():
         delete_product(connection, store_id, require_uuid(product_id, "product"))
     return Response(status_code=204)
 
@@ -219,9 +271,10 @@ def export_store_products(
     return {"data": job_document(connection, job, links=links)}
 
 
-def _read_filter(text: str | None) -> list[FilterTerm]:
+def read_filter(text: str | None, *, required: bool = False) -> list[FilterTerm]:
+    """The terms of a product filter; a 400 naming the problem (an empty required one too)."""
     try:
-        return parse_product_filter(text) if text else []
+        return parse_product_filter(text or "") if text or required else []
     except InvalidFilter as error:
         raise ApiError(400, error.detail, meta={"parameter": "filter"}) from None
 
@@ -235,7 +288,7 @@ def _read_flag(name: str, raw: str | None) -> bool:
 
 
 @contextmanager
-def _catalog_errors_as_http() -> Iterator[None]:
+def catalog_errors_as_http() -> Iterator[None]:
     """A missing product is a 404; a product that breaks the rules a 422 naming the field."""
     try:
         yield

@@ -38,15 +38,39 @@ class ProductAttributes(BaseModel):
     main_image_id: str | None = None
     tags: list[str] | None = None
     locales: dict[str, LocalizedProductText] | None = None
+    # Their shape is checked by the catalog's rules, which name the part that is wrong.
+    custom_inputs: dict[str, Any] | None = None
+    build_rules: dict[str, Any] | None = None
+    components: dict[str, Any] | None = None
+    shopper_attributes: dict[str, Any] | None = None
+    admin_attributes: dict[str, Any] | None = None
 
     def given(self) -> dict[str, Any]:
         """The attributes the caller sent, null ones included: a PUT changes only those."""
         return self.model_dump(exclude_unset=True)
 
 
+class VariationReference(BaseModel):
+    type: Literal["product-variation"]
+    id: str
+
+
+class VariationReferences(BaseModel):
+    data: list[VariationReference]
+
+
+class ProductCreateRelationships(BaseModel):
+    variations: VariationReferences | None = None
+
+
 class ProductCreateData(BaseModel):
     type: Literal["product"]
     attributes: ProductAttributes
+    relationships: ProductCreateRelationships = Field(default_factory=ProductCreateRelationships)
+
+    def variation_ids(self) -> list[str]:
+        variations = self.relationships.variations
+        return [item.id for item in variations.data] if variations is not None else []
 
 
 class ProductCreate(BaseModel):
@@ -63,12 +87,22 @@ class ProductUpdate(BaseModel):
     data: ProductUpdateData
 
 
+class ExportColumns(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    include: list[str] = Field(default_factory=list)
+
+
 class ProductExportAttributes(BaseModel):
-    columns: list[str] | None = None
+    """EP's `columns: {"include": [...]}`, or the older plain list of columns."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    columns: ExportColumns | list[str] | None = None
 
 
 class ProductExportData(BaseModel):
-    type: Literal["product"]
+    type: Literal["product-export", "product"]
     attributes: ProductExportAttributes = Field(default_factory=ProductExportAttributes)
 
 
@@ -86,7 +120,12 @@ class ProductExport(BaseModel):
         return value
 
     def columns(self) -> list[str]:
-        return list(self.data.attributes.columns or ()) if self.data is not None else []
+        if self.data is None:
+            return []
+        columns = self.data.attributes.columns
+        if isinstance(columns, ExportColumns):
+            return list(columns.include)
+        return list(columns or ())
 
 
 # -- responses ---------------------------------------------------------------------------------
@@ -110,29 +149,104 @@ class ProductAttributesPublic(PublicModel):
     main_image_id: str | MISSING = MISSING
     tags: list[str] | MISSING = MISSING
     locales: dict[str, ProductLocalePublic] | MISSING = MISSING
+    custom_inputs: dict[str, Any] | MISSING = MISSING
+    build_rules: dict[str, Any] | MISSING = MISSING
+    components: dict[str, Any] | MISSING = MISSING
+    shopper_attributes: dict[str, str] | MISSING = MISSING
+    admin_attributes: dict[str, str] | MISSING = MISSING
+    extensions: dict[str, dict[str, str]] | MISSING = Field(
+        default=MISSING, description='Custom data by `"products(<template>)"`, then by field.'
+    )
+
+
+class ResourceReference(PublicModel):
+    type: str
+    id: str
+
+
+class SelfLink(PublicModel):
+    self: str
+
+
+class ToManyRelationship(PublicModel):
+    data: list[ResourceReference]
+    links: SelfLink
+
+
+class ToOneRelationship(PublicModel):
+    data: ResourceReference | None
+
+
+class ProductRelationshipsPublic(PublicModel):
+    children: ToManyRelationship
+    component_products: ToManyRelationship
+    files: ToManyRelationship
+    main_image: ToOneRelationship
+    templates: ToManyRelationship
+    variations: ToManyRelationship
+    base_product: ToOneRelationship | MISSING = Field(
+        default=MISSING, description="On child products: the product they were built from."
+    )
 
 
 class ProductMetaPublic(PublicModel):
     created_at: str
     updated_at: str
     owner: Literal["store"]
-    templates: dict[str, dict[str, str]] | MISSING = Field(
-        default=MISSING, description="Custom data by template, then by field."
-    )
+    product_types: list[Literal["standard", "parent", "child", "bundle"]]
+    variation_matrix: dict[str, Any]
 
 
 class ProductPublic(PublicModel):
     type: Literal["product"]
     id: str
     attributes: ProductAttributesPublic
+    relationships: ProductRelationshipsPublic
     meta: ProductMetaPublic
+
+
+class ProductIncluded(PublicModel):
+    component_products: list[ProductPublic]
 
 
 class ProductDocument(PublicModel):
     data: ProductPublic
+    included: ProductIncluded | MISSING = MISSING
 
 
 class ProductListDocument(PublicModel):
     data: list[ProductPublic]
+    meta: ListMeta
+    links: ListLinks
+    included: ProductIncluded | MISSING = MISSING
+
+
+class ReferenceListDocument(PublicModel):
+    data: list[ResourceReference]
+
+
+class TagAttributesPublic(PublicModel):
+    value: str
+
+
+class TagMetaPublic(PublicModel):
+    created_at: str
+    updated_at: str
+    owner: Literal["store"]
+
+
+class TagPublic(PublicModel):
+    type: Literal["tag"]
+    id: str
+    attributes: TagAttributesPublic
+    meta: TagMetaPublic
+
+
+class TagDocument(PublicModel):
+    data: TagPublic
+
+
+class TagListDocument(PublicModel):
+    data: list[TagPublic]
     meta: ListMeta
     links: ListLinks

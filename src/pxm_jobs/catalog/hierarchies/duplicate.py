@@ -35,7 +35,7 @@ from pxm_jobs.catalog.hierarchies.rules import check_fields
 from pxm_jobs.store.tables import UUID_LENGTH, node_products, nodes
 
 # What a copy may set differently from its source; everything else is copied.
-COPY_FIELDS: Final = frozenset({"name", "description"})
+COPY_FIELDS: Final = frozenset({"name", "description", "slug"})
 
 # Private to the transaction's connection on both databases, and dropped before it commits.
 # A copy that fails is rolled back, and the table's creation with it.
@@ -50,7 +50,7 @@ _COPY_MAP_FILL = "COPY hierarchy_copy_map (old_id, new_id) FROM STDIN"
 
 
 def check_copy_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
-    """What a copy is asked to set differently (`name`, `description`), checked."""
+    """What a copy is asked to set differently (`name`, `description`, `slug`), checked."""
     return check_fields(changes, COPY_FIELDS)
 
 

@@ -75,3 +75,14 @@ class UnknownProducts(CatalogError):
             "no product with id " + ", ".join(self.product_ids) + " in this store; "
             "nothing was linked"
         )
+
+
+class ChildNotFound(CatalogError):
+    """A child node is not in this hierarchy."""
+
+    def __init__(self, child_id: str) -> None:
+        self.child_id = child_id
+        super().__init__(
+            f"node {child_id} is not a node of this hierarchy; give ids of nodes in the same "
+            "hierarchy as the parent"
+        )

@@ -8,15 +8,16 @@ siblings) against a tree nobody else can change until the transaction ends.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Connection, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Select, delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from pxm_jobs.catalog.hierarchies.errors import (
+    ChildNotFound,
     NodeCycle,
     NodeNotFound,
     ParentNotFound,
@@ -45,13 +46,24 @@ class Node:
     sort_order: int | None
     created_at: datetime
     updated_at: datetime
+    # Shown as `meta.parent_name`; read with the node by a join on its parent.
+    parent_name: str | None = None
 
     @classmethod
     def from_row(cls, row: RowMapping) -> Node:
-        return cls(**{name: row[name] for name in NODE_COLUMNS})
+        return cls(**{name: row[name] for name in NODE_COLUMNS if name in row})
 
 
 NODE_COLUMNS = tuple(field.name for field in fields(Node))
+_parent = nodes.alias("parent")
+
+
+def select_nodes() -> Select[Any]:
+    """Nodes with their parent's name beside them."""
+    return select(nodes, _parent.c.name.label("parent_name")).outerjoin(
+        _parent, _parent.c.id == nodes.c.parent_id
+    )
+
 
 # Siblings as PXM orders them: highest sort_order first, nodes without one after, most
 # recently updated first; names are unique among siblings, so the order is total.
@@ -72,7 +84,7 @@ def get_node(connection: Connection, store_id: str, hierarchy_id: str, node_id: 
         return None
     row = (
         connection.execute(
-            select(nodes).where(*_in_hierarchy(store_id, hierarchy_id), nodes.c.id == node_id)
+            select_nodes().where(*_in_hierarchy(store_id, hierarchy_id), nodes.c.id == node_id)
         )
         .mappings()
         .first()
@@ -95,7 +107,7 @@ def _page(
     offset: int,
 ) -> tuple[list[Node], int]:
     rows = connection.execute(
-        select(nodes).where(*conditions).order_by(*order).limit(limit).offset(offset)
+        select_nodes().where(*conditions).order_by(*order).limit(limit).offset(offset)
     ).mappings()
     found = [Node.from_row(row) for row in rows]
     total = connection.execute(
@@ -216,7 +228,14 @@ def create_node(
         .mappings()
         .one()
     )
-    return Node.from_row(row)
+    return _with_parent_name(connection, Node.from_row(row))
+
+
+def _with_parent_name(connection: Connection, node: Node) -> Node:
+    if node.parent_id is None:
+        return node
+    name = connection.execute(select(nodes.c.name).where(nodes.c.id == node.parent_id)).scalar()
+    return replace(node, parent_name=name)
 
 
 def update_node(
@@ -253,7 +272,7 @@ def update_node(
         .mappings()
         .one()
     )
-    return Node.from_row(row)
+    return _with_parent_name(connection, Node.from_row(row))
 
 
 def move_node(
@@ -274,3 +293,57 @@ def delete_node(connection: Connection, store_id: str, hierarchy_id: str, node_i
     require_node(connection, store_id, hierarchy_id, node_id)
     cut_deep_levels(connection, nodes.c.id == node_id)
     connection.execute(delete(nodes).where(nodes.c.id == node_id))
+
+
+def find_top_node_ids(connection: Connection, hierarchy_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Each hierarchy's top-level node ids, in sibling order, in one query."""
+    found: dict[str, list[str]] = {hierarchy_id: [] for hierarchy_id in hierarchy_ids}
+    if not hierarchy_ids:
+        return found
+    rows = connection.execute(
+        select(nodes.c.hierarchy_id, nodes.c.id)
+        .where(nodes.c.hierarchy_id.in_(hierarchy_ids), nodes.c.parent_id.is_(None))
+        .order_by(nodes.c.hierarchy_id, *CHILD_ORDER)
+    )
+    for hierarchy_id, node_id in rows:
+        found[hierarchy_id].append(node_id)
+    return found
+
+
+def find_nodes_by_ids(
+    connection: Connection, store_id: str, node_ids: Sequence[str], *, limit: int, offset: int
+) -> tuple[list[Node], int]:
+    """One page of the store's nodes with these ids, in any hierarchy, oldest first."""
+    searchable = [node_id for node_id in dict.fromkeys(node_ids) if is_storable(node_id)]
+    conditions = [nodes.c.store_id == store_id, nodes.c.id.in_(searchable)]
+    return _page(connection, conditions, (nodes.c.created_at, nodes.c.id), limit, offset)
+
+
+# A child's sort order is left as it is when the request gives none.
+KEEP_SORT_ORDER: Final = object()
+
+
+def adopt_children(
+    connection: Connection,
+    store_id: str,
+    hierarchy_id: str,
+    parent_id: str,
+    children: Sequence[tuple[str, object]],
+    now: datetime,
+) -> Node:
+    """Make these nodes children of `parent_id`, each with its sort order where one is given
+    (`KEEP_SORT_ORDER` otherwise); all of them or, on the first refusal, none.
+    """
+    lock_hierarchy(connection, store_id, hierarchy_id)
+    parent = require_node(connection, store_id, hierarchy_id, parent_id)
+    for child_id, _ in children:
+        if child_id == parent_id:
+            raise NodeCycle(child_id, parent_id)
+        if get_node(connection, store_id, hierarchy_id, child_id) is None:
+            raise ChildNotFound(child_id)
+    for child_id, sort_order in children:
+        changes: dict[str, Any] = {PARENT: parent_id}
+        if sort_order is not KEEP_SORT_ORDER:
+            changes["sort_order"] = sort_order
+        update_node(connection, store_id, hierarchy_id, child_id, changes, now)
+    return parent

@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain, islice
@@ -20,22 +20,27 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, Text, func, select, true, type_coerce
 
-from pxm_jobs.catalog.errors import InvalidExportColumns
 from pxm_jobs.catalog.filters import FilterTerm
 from pxm_jobs.catalog.products.csv_format import (
-    ATTRIBUTE_COLUMNS,
-    ID_COLUMN,
+    KEYED_COLUMNS,
+    REMOVE_ATTRIBUTE,
     TEMPLATE_PREFIX,
     format_tags,
 )
-from pxm_jobs.catalog.products.queries import filter_conditions
+from pxm_jobs.catalog.products.export_columns import (
+    EXPORT_ROW_COLUMNS,
+    TIMESTAMP_COLUMNS,
+    expand_columns,
+    keyed_fields,
+    template_fields,
+)
+from pxm_jobs.catalog.products.product_filter import filter_conditions
 from pxm_jobs.config import Settings
 from pxm_jobs.store.blobs import write_blob
 from pxm_jobs.store.tables import products
 
-CREATED_AT_COLUMN = "_created_at"
-UPDATED_AT_COLUMN = "_updated_at"
-TIMESTAMP_COLUMNS = (CREATED_AT_COLUMN, UPDATED_AT_COLUMN)
+# JSON columns read for the cells they make, in this order.
+_EXTRA_JSON = ("shopper_attributes", "admin_attributes", "templates")
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 FETCH_ROWS = 2000
 FLUSH_CHARS = 256 * 1024
@@ -48,7 +53,7 @@ ProgressCallback = Callable[[int, int | None], None]
 Cells = Sequence[Any]
 
 # Database columns in the order an export writes them; templates and timestamps follow.
-_ROW_COLUMNS = (ID_COLUMN, *ATTRIBUTE_COLUMNS)
+_ROW_COLUMNS = EXPORT_ROW_COLUMNS
 _TAGS_POSITION = _ROW_COLUMNS.index("tags")
 
 
@@ -66,26 +71,6 @@ def rows_per_part(settings: Settings) -> int:
     return min(settings.export_rows_per_file, settings.import_max_rows - 1)
 
 
-def check_export_columns(columns: Iterable[str]) -> tuple[str, ...] | None:
-    """The columns asked for, in their order, each once; None (every column) for none."""
-    known = set(_ROW_COLUMNS) | set(TIMESTAMP_COLUMNS)
-    chosen: dict[str, None] = {}
-    for column in columns:
-        if column not in known and not _is_template_column(column):
-            raise InvalidExportColumns(
-                f"unknown export column {column!r}; use any of "
-                + ", ".join((*_ROW_COLUMNS, *TIMESTAMP_COLUMNS))
-                + ", template:<template>:<field>"
-            )
-        chosen[column] = None
-    return tuple(chosen) or None
-
-
-def _is_template_column(column: str) -> bool:
-    parts = column.split(":", 2)
-    return column.startswith(TEMPLATE_PREFIX) and len(parts) == 3 and all(parts[1:])
-
-
 def export_products(
     connection: Connection,
     *,
@@ -98,22 +83,36 @@ def export_products(
 ) -> list[ExportedFile]:
     """Write the store's products matching `filters`, oldest first, as `part_<n>.csv` blobs.
 
-    Every part has the header; an export matching nothing is one file holding only the header.
+    Every part has the header; an export matching nothing writes no file, as in EP's example.
     """
-    conditions = filter_conditions(store_id, filters, connection.dialect.name)
-    templates = _find_template_fields(connection, conditions)
+    conditions = [
+        *filter_conditions(store_id, filters, connection.dialect.name),
+        products.c.components.is_(None),  # bundles are not exported (`find_bundles` says which)
+    ]
+    templates = _findtemplate_fields(connection, conditions)
+    keyed = {column: _find_keys(connection, conditions, column) for column in KEYED_COLUMNS}
     if columns is not None:
-        templates = sorted({*templates, *_template_fields(columns)})
+        columns = expand_columns(columns, templates, keyed)
+        templates = sorted({*templates, *template_fields(columns)})
+        for column, key in keyed_fields(columns):
+            keyed[column] = sorted({*keyed[column], key})
     header = [
         *_ROW_COLUMNS,
+        *(f"{column}.{key}" for column in KEYED_COLUMNS for key in keyed[column]),
         *(f"{TEMPLATE_PREFIX}{template}:{field}" for template, field in templates),
         *TIMESTAMP_COLUMNS,
     ]
-    to_cells = _cell_maker(templates)
+    to_cells = _cell_maker(templates, keyed)
     if columns is not None:
         to_cells = _reordered(to_cells, [header.index(column) for column in columns])
         header = list(columns)
-    query = _rows_query(conditions, connection.dialect.name, with_templates=bool(templates))
+    query = _rows_query(
+        conditions,
+        connection.dialect.name,
+        extras=[
+            name for name in _EXTRA_JSON if (templates if name == "templates" else keyed[name])
+        ],
+    )
     batches = _driver_batches(connection, query)
     first = next(batches, [])
     if len(first) < FETCH_ROWS:
@@ -126,7 +125,7 @@ def export_products(
     written = _Counter(total, report_progress)
     files: list[ExportedFile] = []
     upcoming = next(rows, None)
-    while upcoming is not None or not files:
+    while upcoming is not None:
         part = islice(chain([] if upcoming is None else [upcoming], rows), rows_per_file)
         before = written.count
         blob = write_blob(
@@ -144,7 +143,7 @@ def export_products(
 
 
 def _rows_query(
-    conditions: Sequence[ColumnElement[bool]], dialect: str, *, with_templates: bool
+    conditions: Sequence[ColumnElement[bool]], dialect: str, *, extras: Sequence[str]
 ) -> Select[Any]:
     """The rows to write, oldest first, with timestamps already in the wire format.
 
@@ -158,8 +157,8 @@ def _rows_query(
         _wire_timestamp(products.c.created_at, dialect),
         _wire_timestamp(products.c.updated_at, dialect),
     ]
-    if with_templates:
-        selected.append(type_coerce(products.c.templates, Text))
+    # The JSON columns cells are made from, as text, in the order `_EXTRA_JSON` names them.
+    selected += [type_coerce(products.c[name], Text) for name in _EXTRA_JSON if name in extras]
     return select(*selected).where(*conditions).order_by(products.c.created_at, products.c.id)
 
 
@@ -201,7 +200,25 @@ def _wire_timestamp(column: ColumnElement[Any], dialect: str) -> ColumnElement[s
     return func.strftime("%Y-%m-%dT%H:%M:%fZ", column, type_=Text)
 
 
-def _find_template_fields(
+def find_bundles(
+    connection: Connection, store_id: str, filters: Sequence[FilterTerm], limit: int
+) -> tuple[list[str], int]:
+    """Up to `limit` ids of the bundles the filter matches, and how many it matches: an
+    export leaves them out, as EP does, and says so."""
+    conditions = [
+        *filter_conditions(store_id, filters, connection.dialect.name),
+        products.c.components.is_not(None),
+    ]
+    ids = connection.execute(
+        select(products.c.id).where(*conditions).order_by(products.c.created_at).limit(limit)
+    ).scalars()
+    total = connection.execute(
+        select(func.count()).select_from(products).where(*conditions)
+    ).scalar_one()
+    return list(ids), total
+
+
+def _findtemplate_fields(
     connection: Connection, conditions: Sequence[ColumnElement[bool]]
 ) -> list[tuple[str, str]]:
     """Every (template, field) pair the matching products have data for, sorted."""
@@ -225,18 +242,39 @@ def _find_template_fields(
     return sorted((template, field) for template, field in connection.execute(query))
 
 
-def _template_fields(columns: Iterable[str]) -> list[tuple[str, str]]:
-    fields = []
-    for column in columns:
-        if _is_template_column(column):
-            _, template, field = column.split(":", 2)
-            fields.append((template, field))
-    return fields
+def _find_keys(
+    connection: Connection, conditions: Sequence[ColumnElement[bool]], column: str
+) -> list[str]:
+    """Every key the matching products have in a shopper or admin attributes map, sorted."""
+    stored = products.c[column]
+    if connection.dialect.name == "postgresql":
+        is_object = func.jsonb_typeof(stored) == "object"
+        each = func.jsonb_each
+    else:
+        is_object = func.json_type(stored) == "object"
+        each = func.json_each
+    keys = each(stored).table_valued("key").alias("k")
+    query = (
+        select(keys.c.key)
+        .distinct()
+        .select_from(products)
+        .join(keys, true())
+        .where(*conditions, is_object)
+    )
+    return sorted(connection.execute(query).scalars())
 
 
-def _cell_maker(templates: Sequence[tuple[str, str]]) -> Callable[[Sequence[Any]], Cells]:
-    """Turns a selected row into the cells of the full header; None cells are written blank."""
+def _cell_maker(
+    templates: Sequence[tuple[str, str]], keyed: Mapping[str, Sequence[str]]
+) -> Callable[[Sequence[Any]], Cells]:
+    """Turns a selected row into the cells of the full header; None cells are written blank.
+
+    A product without a key other exported products have gets `__REMOVE_ATTRIBUTE__` in that
+    column: a blank cell would import as an empty string and change the product.
+    """
     created_at = len(_ROW_COLUMNS)
+    extras_at = created_at + len(TIMESTAMP_COLUMNS)
+    extras = [name for name in _EXTRA_JSON if (templates if name == "templates" else keyed[name])]
 
     def plain_cells(row: Sequence[Any]) -> Sequence[Any]:
         tags = row[_TAGS_POSITION]
@@ -246,20 +284,28 @@ def _cell_maker(templates: Sequence[tuple[str, str]]) -> Callable[[Sequence[Any]
         cells[_TAGS_POSITION] = _tags_cell(tags)
         return cells
 
-    if not templates:
+    if not extras:
         return plain_cells
 
-    def cells_with_templates(row: Sequence[Any]) -> Cells:
+    def cells_with_extras(row: Sequence[Any]) -> Cells:
         cells = list(plain_cells(row))
-        stored = cells.pop()
-        data: Mapping[str, Mapping[str, str]] = (
-            _read_json(stored) if stored is not None else None
-        ) or {}
-        custom = [data.get(template, {}).get(field) for template, field in templates]
+        stored = dict(zip(extras, cells[extras_at:], strict=True))
+        del cells[extras_at:]
+        custom: list[Any] = []
+        for column in KEYED_COLUMNS:
+            if keyed[column]:
+                values = _read_json(stored[column]) if stored[column] is not None else None
+                values = values or {}
+                custom.extend(values.get(key, REMOVE_ATTRIBUTE) for key in keyed[column])
+        if templates:
+            data: Mapping[str, Mapping[str, str]] = (
+                _read_json(stored["templates"]) if stored["templates"] is not None else None
+            ) or {}
+            custom.extend(data.get(template, {}).get(field) for template, field in templates)
         cells[created_at:created_at] = custom
         return cells
 
-    return cells_with_templates
+    return cells_with_extras
 
 
 def _tags_cell(stored: str | list[str]) -> str:

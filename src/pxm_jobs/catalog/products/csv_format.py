@@ -34,7 +34,12 @@ ATTRIBUTE_COLUMNS = (
     "tags",
     "main_image_id",
 )
-REQUIRED_COLUMNS = ("name", "sku", "commodity_type")
+# EP's header table makes `sku` optional; `name` and `commodity_type` a new product needs.
+REQUIRED_COLUMNS = ("name", "commodity_type")
+# `shopper_attributes.<key>` and `admin_attributes.<key>`: one key of the product's map each.
+KEYED_COLUMNS = ("shopper_attributes", "admin_attributes")
+# In a keyed cell: remove the key from the product (on a new product, the cell is ignored).
+REMOVE_ATTRIBUTE = "__REMOVE_ATTRIBUTE__"
 # Written by export so that a file can go round trip, and by a failed import beside each rejected
 # row (`_error`) so that the fixed rows import as they are; an import never sets them.
 ERROR_COLUMN = "_error"
@@ -47,7 +52,10 @@ ENCODING = "utf-8-sig"  # UTF-8, with or without a byte order mark
 READ_BUFFER_BYTES = 256 * 1024
 
 _KNOWN = (ID_COLUMN, *ATTRIBUTE_COLUMNS)
-_EXPECTED = ", ".join(_KNOWN) + ", template:<template>:<field>"
+_EXPECTED = (
+    ", ".join(_KNOWN)
+    + ", shopper_attributes.<key>, admin_attributes.<key>, template:<template>:<field>"
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,8 @@ class CsvLayout:
     attributes: tuple[tuple[str, int], ...]
     # (column index, template, field), for custom data.
     templates: tuple[tuple[int, str, str], ...]
+    # (column index, `shopper_attributes` or `admin_attributes`, key).
+    keyed: tuple[tuple[int, str, str], ...] = ()
 
     @property
     def width(self) -> int:
@@ -73,29 +83,50 @@ def parse_header(cells: list[str]) -> CsvLayout:
     id_index: int | None = None
     attributes: list[tuple[str, int]] = []
     templates: list[tuple[int, str, str]] = []
+    keyed: list[tuple[int, str, str]] = []
     for index, header in enumerate(headers):
-        if header in seen:
+        # `template: t: f` (EP's own sample file has the spaces) is the column `template:t:f`.
+        name = canonical_header(header)
+        if name in seen:
             raise DuplicateCsvHeader(header)
-        seen.add(header)
-        if header == ID_COLUMN:
+        seen.add(name)
+        if name == ID_COLUMN:
             id_index = index
-        elif header in ATTRIBUTE_COLUMNS:
-            attributes.append((header, index))
-        elif header.startswith(TEMPLATE_PREFIX):
-            template, field = _split_template_header(header, index)
+        elif name in ATTRIBUTE_COLUMNS:
+            attributes.append((name, index))
+        elif name.startswith(TEMPLATE_PREFIX):
+            template, field = _split_template_header(name, index)
             if field not in IGNORED_TEMPLATE_FIELDS:
                 templates.append((index, template, field))
-        elif header not in IGNORED_COLUMNS:
+        elif (found := split_keyed_header(name)) is not None:
+            keyed.append((index, *found))
+        elif name not in IGNORED_COLUMNS:
             raise _unknown_header(header, index)
     for required in REQUIRED_COLUMNS:
         if required not in seen:
             raise MissingCsvHeader(required)
-    return CsvLayout(headers, id_index, tuple(attributes), tuple(templates))
+    return CsvLayout(headers, id_index, tuple(attributes), tuple(templates), tuple(keyed))
+
+
+def canonical_header(header: str) -> str:
+    """The column a header names: a template header without spaces around its parts."""
+    if not header.startswith(TEMPLATE_PREFIX.rstrip(":")):
+        return header
+    parts = header.split(":", 2)
+    return ":".join(part.strip() for part in parts)
+
+
+def split_keyed_header(header: str) -> tuple[str, str] | None:
+    """(`shopper_attributes` or `admin_attributes`, key) of a keyed column's header, or None."""
+    column, dot, key = header.partition(".")
+    if dot and column in KEYED_COLUMNS and key:
+        return column, key
+    return None
 
 
 def _split_template_header(header: str, index: int) -> tuple[str, str]:
     parts = header.split(":", 2)
-    if len(parts) != 3 or not parts[1] or not parts[2]:
+    if len(parts) != 3 or not parts[0] == "template" or not parts[1] or not parts[2]:
         raise UnknownCsvHeader(
             header,
             f"csv header {header!r} (column {index + 1}) must look like "

@@ -7,7 +7,6 @@ spans lines is numbered by the line it starts on, as a text editor shows it.
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from pxm_jobs.catalog.errors import CatalogError, ImportRejected
+from pxm_jobs.catalog.products.cell_merges import merge_keyed_cells, merge_templates
 from pxm_jobs.catalog.products.csv_format import (
     CsvLayout,
     allow_large_fields,
@@ -25,6 +25,7 @@ from pxm_jobs.catalog.products.csv_format import (
     read_csv_records,
     split_tags,
 )
+from pxm_jobs.catalog.products.product_ids import new_product_ids as new_product_ids
 from pxm_jobs.catalog.products.queries import (
     Product,
     find_product_ids_by,
@@ -33,12 +34,8 @@ from pxm_jobs.catalog.products.queries import (
     store_has_products,
     update_products,
 )
-from pxm_jobs.catalog.products.rules import (
-    ALREADY_EXISTS,
-    UNIQUE_ATTRIBUTES,
-    ProductLimits,
-    check_product_attributes,
-)
+from pxm_jobs.catalog.products.rule_basics import ALREADY_EXISTS, ProductLimits
+from pxm_jobs.catalog.products.rules import UNIQUE_ATTRIBUTES, check_product_attributes
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.job_errors import JobErrorDetail
@@ -53,6 +50,7 @@ INVALID_FILE = "invalid_file"
 INVALID_HEADER = "invalid_header"
 TOO_MANY = "too_many"
 CONFLICT = "conflict"
+BUNDLE = "bundle"
 # Problems of the file as a whole rather than of some rows: no row can be singled out for them.
 FILE_PROBLEMS = frozenset({INVALID_FILE, INVALID_HEADER, TOO_MANY, CONFLICT})
 
@@ -74,6 +72,8 @@ class _Row:
     product_id: str | None
     attributes: dict[str, Any]
     templates: list[tuple[str, str, str | None]] | None
+    # (`shopper_attributes` or `admin_attributes`, key, cell) for each keyed column.
+    keyed: list[tuple[str, str, str]] | None = None
     target: Product | None = None  # the existing product the row updates
     values: dict[str, Any] | None = None  # what the row stores, once checked
     unmatched: bool = False  # its id names no product, or its product is already taken
@@ -180,7 +180,12 @@ def _row_parser(layout: CsvLayout) -> Callable[[int, list[str]], _Row | JobError
     names = tuple(name for name, _ in layout.attributes)
     # The header always has name, sku and commodity_type, so this returns a tuple.
     attribute_cells = itemgetter(*(index for _, index in layout.attributes))
-    width, id_index, templates = layout.width, layout.id_index, layout.templates
+    width, id_index, templates, keyed = (
+        layout.width,
+        layout.id_index,
+        layout.templates,
+        layout.keyed,
+    )
 
     def parse_row(line: int, cells: list[str]) -> _Row | JobErrorDetail:
         if len(cells) != width:
@@ -197,7 +202,10 @@ def _row_parser(layout: CsvLayout) -> Callable[[int, list[str]], _Row | JobError
             template_cells = [
                 (template, field, cells[index] or None) for index, template, field in templates
             ]
-        return _Row(line, product_id, attributes, template_cells)
+        keyed_cells = None
+        if keyed:
+            keyed_cells = [(column, key, cells[index]) for index, column, key in keyed]
+        return _Row(line, product_id, attributes, template_cells, keyed_cells)
 
     return parse_row
 
@@ -245,6 +253,14 @@ def _match_rows(
             errors.append(_error(message, DUPLICATE_IN_FILE, row.line, field))
             row.unmatched = True
             continue
+        if target.is_bundle:
+            message = (
+                f"product {target.id} is a bundle; bundles cannot be imported (as in Elastic "
+                "Path): change it with PUT /pcm/products/{id}, or remove the row"
+            )
+            errors.append(_error(message, BUNDLE, row.line, field, target.id))
+            row.unmatched = True
+            continue
         claimed[target.id] = row.line
         row.target = target
 
@@ -253,6 +269,8 @@ def _check_rows(rows: list[_Row], limits: ProductLimits, errors: list[JobErrorDe
     for row in rows:
         if row.unmatched:
             continue
+        if row.keyed:
+            row.attributes.update(merge_keyed_cells(row.target, row.keyed))
         values, problems = check_product_attributes(
             row.attributes, is_new=row.target is None, limits=limits, row=row.line
         )
@@ -331,14 +349,14 @@ def _plan_writes(
             # The checked values are complete for a new product; the row adds the rest.
             values["id"] = next(new_ids)
             values["store_id"] = store_id
-            values["templates"] = _merge_templates(None, row.templates)
+            values["templates"] = merge_templates(None, row.templates)
             values["created_at"] = values["updated_at"] = now
             new_rows.append(values)
             continue
         target = row.target
         change = {name: value for name, value in values.items() if getattr(target, name) != value}
         if row.templates is not None:
-            templates = _merge_templates(target.templates, row.templates)
+            templates = merge_templates(target.templates, row.templates)
             if templates != target.templates:
                 change["templates"] = templates
         if change:
@@ -346,38 +364,6 @@ def _plan_writes(
             change["updated_at"] = now
             changes.append(change)
     return new_rows, changes
-
-
-def new_product_ids(count: int) -> list[str]:
-    """`count` random (version 4) UUIDs as strings.
-
-    Made from one call for random bytes: `str(uuid.uuid4())` per row costs as much as parsing
-    the row. The bits set are those of uuid4: version 4, RFC 4122 variant.
-    """
-    digits = os.urandom(16 * count).hex()
-    ids = []
-    for start in range(0, 32 * count, 32):
-        d = digits[start : start + 32]
-        ids.append(f"{d[:8]}-{d[8:12]}-4{d[13:16]}-{_VARIANT[d[16]]}{d[17:20]}-{d[20:]}")
-    return ids
-
-
-# The variant's two high bits are 10: the nibble's low two bits stay random.
-_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
-
-
-def _merge_templates(
-    current: dict[str, dict[str, str]] | None, cells: list[tuple[str, str, str | None]] | None
-) -> dict[str, dict[str, str]] | None:
-    """Template data after applying a row's template cells; a blank cell removes the field."""
-    merged = {template: dict(fields) for template, fields in (current or {}).items()}
-    for template, field, value in cells or ():
-        if value is None:
-            merged.get(template, {}).pop(field, None)
-        else:
-            merged.setdefault(template, {})[field] = value
-    merged = {template: fields for template, fields in merged.items() if fields}
-    return merged or None
 
 
 def _write_changes(

@@ -10,21 +10,27 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
-from pxm_jobs.catalog.text_rules import unstorable_character
-from pxm_jobs.config import Settings
+from pxm_jobs.catalog.products.rule_basics import (
+    INVALID_VALUE,
+    REQUIRED,
+    TOO_LONG,
+    TOO_MANY,
+    UNKNOWN_ATTRIBUTE,
+    Normalizer,
+    ProductLimits,
+    RuleViolation,
+    check_storable,
+)
+from pxm_jobs.catalog.products.structured_rules import (
+    normalize_build_rules,
+    normalize_components,
+    normalize_custom_inputs,
+    normalize_text_attributes,
+)
 from pxm_jobs.job_errors import JobErrorDetail
-
-# Problem codes: stable, for clients to branch on.
-REQUIRED = "required"
-INVALID_VALUE = "invalid_value"
-TOO_LONG = "too_long"
-TOO_MANY = "too_many"
-UNKNOWN_ATTRIBUTE = "unknown_attribute"
-ALREADY_EXISTS = "already_exists"
 
 # Unique among a store's products; the import and the Products API both check them first, and
 # unique indexes make a duplicate impossible rather than unlikely.
@@ -48,29 +54,6 @@ LOCALIZED_FIELDS = frozenset({"name", "description"})
 _SLUG = re.compile(r"[A-Za-z0-9_.\-]+")
 _NOT_SLUG = re.compile(r"[^A-Za-z0-9_.\-]+")
 _WHITESPACE = re.compile(r"\s")
-
-
-@dataclass(frozen=True)
-class ProductLimits:
-    tags_max: int
-    tag_max_length: int
-    external_ref_max_length: int
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ProductLimits:
-        return cls(settings.tags_max, settings.tag_max_length, settings.external_ref_max_length)
-
-
-_Normalizer = Callable[[Any, ProductLimits], Any]
-
-
-class RuleViolation(Exception):
-    """One attribute value breaks a rule."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def check_product_attributes(
@@ -138,14 +121,6 @@ def derive_slug(name: str) -> str:
     return "product-" + hashlib.sha1(name.encode()).hexdigest()[:12]
 
 
-def check_storable(text: str) -> str:
-    """`text`, unless it holds a character no database column can keep."""
-    what = unstorable_character(text)
-    if what is not None:
-        raise RuleViolation(INVALID_VALUE, f"text must not contain {what}")
-    return text
-
-
 def normalize_text(value: str, _limits: ProductLimits) -> str:
     return value
 
@@ -156,7 +131,7 @@ def check_short_text(field: str, value: str) -> str:
     return value
 
 
-def _short_text_normalizer(field: str) -> _Normalizer:
+def _short_text_normalizer(field: str) -> Normalizer:
     def normalize_short_text(value: str, _limits: ProductLimits) -> str:
         return check_short_text(field, value)
 
@@ -239,7 +214,7 @@ def normalize_locales(
     return locales
 
 
-_NORMALIZERS: dict[str, _Normalizer] = {
+_NORMALIZERS: dict[str, Normalizer] = {
     "name": normalize_text,
     "description": normalize_text,
     "slug": normalize_slug,
@@ -251,8 +226,14 @@ _NORMALIZERS: dict[str, _Normalizer] = {
     "external_ref": normalize_external_ref,
     "tags": normalize_tags,
     "main_image_id": _short_text_normalizer("main_image_id"),
-    # Not a CSV column: only the Products API sets it, and an import leaves it as it is.
+    # Not CSV columns: only the Products API sets them, and an import leaves them as they are.
     "locales": normalize_locales,
+    "custom_inputs": normalize_custom_inputs,
+    "build_rules": normalize_build_rules,
+    "components": normalize_components,
+    # CSV columns `shopper_attributes.<key>`, merged into the product's map by the import.
+    "shopper_attributes": normalize_text_attributes,
+    "admin_attributes": normalize_text_attributes,
 }
 PRODUCT_ATTRIBUTES = tuple(_NORMALIZERS)
 

@@ -6,7 +6,7 @@ in the way, and the unique indexes catch what a concurrent write slips past the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -15,7 +15,7 @@ from sqlalchemy import Connection, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from pxm_jobs.catalog.errors import ProductNotFound, ProductRejected
-from pxm_jobs.catalog.products.csv_import import new_product_ids
+from pxm_jobs.catalog.products.product_ids import new_product_ids
 from pxm_jobs.catalog.products.queries import (
     Product,
     find_product_ids_by,
@@ -23,12 +23,19 @@ from pxm_jobs.catalog.products.queries import (
     insert_products,
     update_products,
 )
-from pxm_jobs.catalog.products.rules import (
-    ALREADY_EXISTS,
-    UNIQUE_ATTRIBUTES,
-    ProductLimits,
-    check_product_attributes,
+from pxm_jobs.catalog.products.relations import (
+    VARIATION,
+    Reference,
+    add_references,
+    check_references,
+    list_references,
+    refuse_deleting_components,
+    remove_references,
+    replace_references,
+    write_components,
 )
+from pxm_jobs.catalog.products.rule_basics import ALREADY_EXISTS, ProductLimits
+from pxm_jobs.catalog.products.rules import UNIQUE_ATTRIBUTES, check_product_attributes
 from pxm_jobs.job_errors import JobErrorDetail
 from pxm_jobs.store.tables import products
 
@@ -42,14 +49,22 @@ def create_product(
     *,
     limits: ProductLimits,
     now: datetime,
+    variations: Sequence[str] = (),
 ) -> Product:
-    """A new product from `attributes`; ProductRejected lists every problem with them."""
+    """A new product from `attributes`, naming `variations` by id; ProductRejected lists every
+    problem with them. A bundle's components must offer products of the store.
+    """
     values, problems = check_product_attributes(attributes, is_new=True, limits=limits)
     if problems:
         raise ProductRejected(problems)
     values.update(id=new_product_ids(1)[0], store_id=store_id, created_at=now, updated_at=now)
     with _unique_values_checked(connection, store_id, values, None):
         insert_products(connection, [values])
+    if values.get("components") is not None:
+        write_components(connection, store_id, values["id"], values["components"])
+    if variations:
+        references = [Reference(variation_id) for variation_id in variations]
+        add_references(connection, values["id"], VARIATION, references)
     created = get_product(connection, store_id, values["id"])
     assert created is not None
     return created
@@ -77,18 +92,26 @@ def update_product(
     change.update(id=product_id, updated_at=now)
     with _unique_values_checked(connection, store_id, change, product_id):
         update_products(connection, store_id, [change])
+    if "components" in change:
+        write_components(connection, store_id, product_id, change["components"])
     updated = get_product(connection, store_id, product_id)
     assert updated is not None
     return updated
 
 
 def delete_product(connection: Connection, store_id: str, product_id: str) -> None:
-    """Delete the product; the database removes its links to hierarchy nodes with it."""
-    result = connection.execute(
+    """Delete the product and its children; the database removes their node links, facets and
+    references with them. A product a bundle offers is refused, as EP refuses it.
+    """
+    _lock_product(connection, store_id, product_id)
+    refuse_deleting_components(connection, product_id)
+    children = products.c.parent_id == product_id
+    for child_id in connection.execute(select(products.c.id).where(children)).scalars():
+        refuse_deleting_components(connection, child_id)
+    connection.execute(delete(products).where(products.c.store_id == store_id, children))
+    connection.execute(
         delete(products).where(products.c.store_id == store_id, products.c.id == product_id)
     )
-    if result.rowcount == 0:
-        raise ProductNotFound()
 
 
 def _lock_product(connection: Connection, store_id: str, product_id: str) -> Product:
@@ -144,3 +167,36 @@ def _refuse_taken_values(
             )
     if problems:
         raise ProductRejected(problems)
+
+
+def change_references(
+    connection: Connection,
+    store_id: str,
+    product_id: str,
+    kind: str,
+    action: str,
+    references: Sequence[Reference],
+    now: datetime,
+) -> list[Reference]:
+    """`add`, `replace` or `remove` the product's references of one kind; what it has after."""
+    _lock_product(connection, store_id, product_id)
+    if action == "add":
+        add_references(connection, product_id, kind, references)
+    elif action == "replace":
+        replace_references(connection, product_id, kind, references)
+    else:
+        remove_references(connection, product_id, kind, [item.id for item in references])
+    update_products(connection, store_id, [{"id": product_id, "updated_at": now}])
+    return list_references(connection, product_id, kind)
+
+
+def change_main_image(
+    connection: Connection, store_id: str, product_id: str, file_id: str | None, now: datetime
+) -> None:
+    """Name the product's main image file (`main_image_id`, as the import sets it), or none."""
+    current = _lock_product(connection, store_id, product_id)
+    if file_id is not None:
+        check_references("main image", [Reference(file_id)])
+    if current.main_image_id != file_id:
+        change = {"id": product_id, "main_image_id": file_id, "updated_at": now}
+        update_products(connection, store_id, [change])

@@ -1,7 +1,7 @@
 """integrations: webhooks told of job events, their outbox and their delivery logs
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0008
 
 New tables only: processes of the earlier release run beside this one unchanged (they write no
 events, so jobs they move tell no integration).
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import pxm_jobs.store.types
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""`make compat`: Elastic Path's own JavaScript SDK against a live service."""
