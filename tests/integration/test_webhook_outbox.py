@@ -13,7 +13,12 @@ from pxm_jobs.catalog.integrations.records import PAUSED_UNTIL, update_integrati
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.job_events import JobEvent
-from pxm_jobs.queue.lifecycle import finish_job, recover_abandoned_job
+from pxm_jobs.queue.lifecycle import (
+    finish_job,
+    recover_abandoned_job,
+    request_cancel,
+    stop_job,
+)
 from pxm_jobs.queue.models import JobStatus
 from pxm_jobs.queue.outbox import (
     AttemptOutcome,
@@ -109,6 +114,28 @@ def test_a_move_rolled_back_leaves_no_event_and_a_lost_worker_given_up_on_tells_
         outcome = recover_abandoned_job(connection, started, utc_now(), max_attempts=1)
     assert outcome is JobStatus.FAILED
     assert [(row.event, row.job_status) for row in outbox(engine)] == [("pim-job.failed", "failed")]
+
+
+def test_a_started_job_that_stops_when_asked_tells_it_was_cancelled(engine: Engine) -> None:
+    [store] = make_stores(engine, 1)
+    add_webhook(engine, store, URL, [JobEvent.CANCELLED])
+    stopped, abandoned = queue_jobs(engine, store, 2)
+    for job in (stopped, abandoned):
+        started = claim(engine)
+        assert started is not None and started.id == job.id
+        with write_transaction(engine) as connection:
+            asked = request_cancel(connection, started, utc_now())
+        assert asked is not None and asked.cancelling
+        with write_transaction(engine) as connection:
+            if job is stopped:
+                assert stop_job(connection, asked, None, utc_now())
+            else:  # its worker died: recovery cancels it instead of running it again
+                outcome = recover_abandoned_job(connection, asked, utc_now(), max_attempts=3)
+                assert outcome is JobStatus.CANCELLED
+    assert [(row.job_id, row.event, row.job_status) for row in outbox(engine)] == [
+        (stopped.id, "pim-job.cancelled", "cancelled"),
+        (abandoned.id, "pim-job.cancelled", "cancelled"),
+    ]
 
 
 def test_a_disabled_integration_is_told_nothing_until_enabled_again(engine: Engine) -> None:

@@ -19,8 +19,8 @@ worker and attempt that claimed the job. Every move but the claim locks the stor
 first (before any job row, so that moves of one store queue up instead of deadlocking) and
 re-points it after; the claim never waits on a lock, it passes over what others hold.
 
-The moves an integration can observe (claim, finish, fail, cancel, give_up) each make one call
-to `events`, which writes the event in the move's own transaction when anyone observes it.
+The moves an integration can observe (claim, finish, fail, cancel, stop, give_up) each make one
+call to `events`, which writes the event in the move's own transaction when anyone observes it.
 """
 
 from __future__ import annotations
@@ -220,6 +220,7 @@ def stop_job(connection: Connection, job: Job, progress: Progress | None, now: d
     ).first()
     if row is None:
         return False
+    record_job_event(connection, Job.from_row(row), JobEvent.CANCELLED, now)
     _repoint_line(connection, job.store_id)
     signal_status_change(connection, job.id, notified=True)
     signal_new_work(connection)
