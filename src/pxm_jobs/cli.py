@@ -138,7 +138,6 @@ def worker() -> None:
     settings = Settings()
     engine = _migrated_engine(settings, ping_on_checkout=False)
     runner = Worker(engine, settings, RUNNERS)
-    courier = _courier(engine, settings)
     if settings.worker_metrics_port is not None:
         # The worker's job timings; the queue's gauges are on the API's /metrics.
         start_http_server(settings.worker_metrics_port, addr=settings.host)
@@ -147,6 +146,8 @@ def worker() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     runner.start()
+    # Made once jobs run: what it imports to render job documents does not delay them.
+    courier = _courier(engine, settings)
     courier.start()
     stop.wait()
     finished = runner.stop()
