@@ -77,7 +77,7 @@ def logs(engine: Engine) -> list[Any]:
 
 
 def courier_for(engine: Engine, settings: Settings, **kwargs: Any) -> Courier:
-    renderer = job_payload_renderer(settings, b"test-signing-secret")
+    renderer = job_payload_renderer(settings, b"test-signing-secret", engine)
     return Courier(engine, settings, renderer, **kwargs)
 
 

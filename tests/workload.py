@@ -104,7 +104,7 @@ def main() -> None:
     )
     courier = None
     if args.webhooks:
-        courier = Courier(engine, settings, job_payload_renderer(settings, b"unused"))
+        courier = Courier(engine, settings, job_payload_renderer(settings, b"unused", engine))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     worker.start()

@@ -61,7 +61,7 @@ def create_app(
         courier = None
         if worker is not None:
             worker.start()
-            renderer = job_payload_renderer(settings, app.state.signing_secret)
+            renderer = job_payload_renderer(settings, app.state.signing_secret, engine)
             courier = Courier(engine, settings, renderer)
             courier.start()
         app.state.worker = worker

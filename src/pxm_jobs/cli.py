@@ -165,7 +165,7 @@ def _courier(engine: Engine, settings: Settings) -> Courier:
 
     with write_transaction(engine) as connection:
         signing_secret = load_signing_secret(connection, settings.signing_secret)
-    return Courier(engine, settings, job_payload_renderer(settings, signing_secret))
+    return Courier(engine, settings, job_payload_renderer(settings, signing_secret, engine))
 
 
 @app.command()

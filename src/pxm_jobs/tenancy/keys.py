@@ -57,6 +57,17 @@ def find_active_key(connection: Connection, client_id: str) -> ApiKey | None:
     return None if row is None else ApiKey.from_row(row)
 
 
+def find_oldest_active_key(connection: Connection, store_id: str) -> str | None:
+    """The client id of the store's oldest key that is not revoked; None if it has none."""
+    found = connection.execute(
+        select(api_keys.c.client_id)
+        .where(api_keys.c.store_id == store_id, api_keys.c.revoked_at.is_(None))
+        .order_by(api_keys.c.created_at, api_keys.c.client_id)
+        .limit(1)
+    ).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
 def insert_key(connection: Connection, *, store_id: str, client_id: str, secret_hash: str) -> None:
     """Add a key to a store; the caller has hashed the secret and checked the store exists."""
     connection.execute(
