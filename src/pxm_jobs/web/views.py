@@ -20,7 +20,7 @@ PROGRESS_UNITS = {
     "pricebook-import": "prices",
 }
 # What a price book import's counts are of, in words.
-COUNTED_NAMES = {"pricebooks": "price books", "prices": "prices", "modifiers": "modifiers"}
+COUNTED_NAMES = {"pricebooks": "price books"}
 # Meta keys shown on their own (links, counts, progress) rather than in the meta table.
 SHOWN_APART = frozenset(
     {"file_locations", "error_file_location", "progress", "queue_position", "rows"}
