@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from tests.acceptance.conftest import Service
 from tests.acceptance.service import CLIENT_ID, CLIENT_SECRET
+from tests.pricebook_files import book, gzipped, lines_file, price
 
 GOOD_CSV = "name,sku,commodity_type\nTrail shoe,SHOE-1,physical\nRoad shoe,SHOE-2,physical\n"
 BAD_CSV = "name,sku,commodity_type\nBroken,B-1,vegetable\n"
@@ -91,6 +93,34 @@ def test_a_dry_run_writes_nothing(service: Service) -> None:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["data"]["meta"]["dry_run"] is True
     assert service.client.http.get("/pcm/products").json()["meta"]["results"]["total"] == 0
+
+
+def test_a_price_book_file_is_imported_with_a_progress_bar(service: Service) -> None:
+    objects = [book("outlet", "Outlet"), price("outlet", "boot-1", "BOOT-1", 4999)]
+    path = service.directory / "prices.jsonl.gz"
+    path.write_bytes(gzipped(lines_file(objects)))
+    done = pxm_jobs(service, "import-prices", str(path), "--wait", "--json")
+    assert done.returncode == 0, done.stderr
+    job = json.loads(done.stdout)["data"]
+    assert job["attributes"]["type"] == "pricebook-import"
+    assert job["meta"]["rows"]["prices"] == {"created": 1, "updated": 0}
+    assert "pricebook-import: success" in done.stderr and "2/2" in done.stderr
+    listed = pxm_jobs(service, "jobs", "list", "--type", "pricebook-import").stdout
+    assert job["id"] in listed and "price books: 1 created, 0 updated" in listed
+
+
+def test_a_price_book_file_with_a_wrong_object_exits_1_and_says_which(service: Service) -> None:
+    objects = [book("outlet", "Outlet"), price("outlet", "boot-1", None, 4999)]
+    path = write(service, "prices.jsonl", lines_file(objects).decode())
+    failed = pxm_jobs(service, "import-prices", path, "--dry-run", "--wait")
+    assert failed.returncode == 1
+    said = failed.stdout + failed.stderr
+    assert "failed" in said and "missing sku for price" in said
+    assert re.search(r"│\s*2\s*│\s*sku\s*│", said), said  # the object's ordinal, its field
+    errors = json.loads(pxm_jobs(service, "jobs", "list", "--json").stdout)["data"]
+    assert errors[0]["meta"]["dry_run"] is True
+    empty = pxm_jobs(service, "import-prices", write(service, "empty.jsonl", ""))
+    assert empty.returncode == 2 and "the file is empty" in empty.stderr
 
 
 def test_an_export_downloads_its_files(service: Service) -> None:

@@ -22,6 +22,7 @@ from pxm_jobs.store.engine import write_transaction
 from pxm_jobs.tenancy.stores import StoreCredentials, create_store
 from tests.admin_pages import attribute, hidden_value, post_form, problems_on, sign_in
 from tests.job_api import run_jobs
+from tests.pricebook_files import book, gzipped, lines_file, price
 
 GOOD_CSV = b"name,sku,commodity_type\nTrail shoe,SHOE-1,physical\nRoad shoe,SHOE-2,physical\n"
 BAD_CSV = b"name,sku,commodity_type\nBroken,B-1,vegetable\n"
@@ -213,6 +214,50 @@ def test_an_upload_the_api_refuses_says_why_next_to_the_form(browser: Browser) -
     assert browser.jobs() == []
     no_file = post_form(browser.http, "/admin/start", "/admin/start/import")
     assert problems_on(no_file.text) == ["Choose a CSV file to upload."]
+
+
+def test_a_price_book_file_is_imported_from_its_form_and_listed_by_type(
+    browser: Browser, engine: Engine, settings: Settings
+) -> None:
+    objects = [book("outlet", "Outlet"), price("outlet", "boot-1", "BOOT-1", 4999)]
+    answer = post_form(
+        browser.http,
+        "/admin/start",
+        "/admin/start/import-prices",
+        files={"file": ("prices.jsonl.gz", gzipped(lines_file(objects)), "application/gzip")},
+    )
+    assert answer.status_code == 303, answer.text
+    job_page = answer.headers["location"]
+    assert browser.jobs()[0]["attributes"]["type"] == "pricebook-import"  # type: ignore[index]
+    run_jobs(engine, settings)
+    done = browser.http.get(job_page).text
+    assert "status-success" in done
+    assert "price books: 1 created, 0 updated; prices: 1 created, 0 updated" in done
+    listed = browser.http.get("/admin/", params={"type": "pricebook-import"}).text
+    assert '<option value="pricebook-import" selected>' in listed
+    assert listed.count('data-label="Job"') == 1
+
+
+def test_a_price_book_file_the_api_refuses_says_why_next_to_its_form(browser: Browser) -> None:
+    empty = post_form(
+        browser.http,
+        "/admin/start",
+        "/admin/start/import-prices",
+        {"dry_run": "true"},
+        files={"file": ("prices.jsonl", b"", "application/jsonl")},
+    )
+    assert empty.status_code == 422
+    assert problems_on(empty.text) == [
+        "the file is empty; upload a JSONL file of price book objects"
+    ]
+    # The problems are drawn in the price book form's card, which keeps the dry run ticked.
+    card = empty.text.split('id="import-prices"', 1)[1]
+    assert '<div class="problems" role="alert">' in card and " checked>" in card
+    no_file = post_form(browser.http, "/admin/start", "/admin/start/import-prices")
+    assert problems_on(no_file.text) == [
+        "Choose a price book file (JSONL, or a gzip of one) to upload."
+    ]
+    assert browser.jobs() == []
 
 
 def test_cancel_retry_and_delete_do_what_the_api_does(

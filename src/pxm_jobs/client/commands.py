@@ -1,7 +1,8 @@
-"""The client's commands: start jobs (import, export, duplicate), follow and steer them.
+"""The client's commands: start jobs (import, import-prices, export, duplicate), follow and
+steer them.
 
 A command that starts a job is its API request and a call to `submit`; adding one for a new job
-type (`build`, `import-prices`) is a function of a few lines like `duplicate`.
+type (`build`) is a function of a few lines like `duplicate`.
 """
 
 from __future__ import annotations
@@ -109,6 +110,33 @@ def import_products(
             as_json=as_json,
             params={"dry_run": "true"} if dry_run else {},
             files={"file": (file.name, csv, "text/csv")},
+        )
+
+
+def import_prices(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and count every object; write nothing.")
+    ] = False,
+    wait: WaitOption = False,
+    as_json: JsonOption = False,
+    api_url: ApiUrlOption = None,
+    client_id: ClientIdOption = None,
+    client_secret: ClientSecretOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """Import price books, prices and modifiers from a JSONL file or a gzip of one (a
+    pricebook-import job)."""
+    with client_for(api_url, client_id, client_secret, profile) as client, file.open("rb") as lines:
+        submit(
+            client,
+            "POST",
+            "/pcm/pricebooks/import",
+            wait=wait,
+            as_json=as_json,
+            params={"dry_run": "true"} if dry_run else {},
+            # The service tells gzip from JSONL by the first bytes; the type is only a label.
+            files={"file": (file.name, lines, "application/jsonl")},
         )
 
 
@@ -333,6 +361,7 @@ def delete_job(
 def install_client_commands(app: typer.Typer) -> None:
     """Add the client's commands to the `pxm-jobs` command."""
     app.command("import")(import_products)
+    app.command("import-prices")(import_prices)
     app.command("export")(export_products)
     app.command("duplicate")(duplicate_hierarchy)
     app.command("login")(login)

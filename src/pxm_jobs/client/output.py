@@ -20,6 +20,7 @@ UNITS = {
     "pricebook-import": "prices",
     "price-import": "prices",
 }
+COUNTED_NAMES = {"pricebooks": "price books"}
 STATUS_STYLES = {"success": "green", "failed": "red", "started": "blue", "cancelled": "dim"}
 
 # Results on stdout; progress and messages on stderr. Piped output is not cut to 80 columns.
@@ -43,13 +44,24 @@ def outcome_of(job: dict[str, Any]) -> str:
     if meta.get("dry_run"):
         parts.append("dry run")
     if meta.get("rows"):
-        parts.append(f"{meta['rows']['created']:,} created, {meta['rows']['updated']:,} updated")
+        parts.append(counts_text(meta["rows"]))
     if meta.get("file_locations"):
         count = len(meta["file_locations"])
         parts.append(f"{count} file{'' if count == 1 else 's'}")
     if job["attributes"]["type"] == "hierarchy-duplicate" and meta.get("hierarchy_id"):
         parts.append(f"hierarchy {meta['hierarchy_id']}")
     return ", ".join(parts)
+
+
+def counts_text(rows: dict[str, Any]) -> str:
+    """`meta.rows` in words: one count, or one per kind of object (a price book import's)."""
+    if "created" in rows:
+        return f"{rows['created']:,} created, {rows['updated']:,} updated"
+    return "; ".join(
+        f"{COUNTED_NAMES.get(name, name)}: {counted['created']:,} created, "
+        f"{counted['updated']:,} updated"
+        for name, counted in rows.items()
+    )
 
 
 def progress_text(job: dict[str, Any]) -> str:

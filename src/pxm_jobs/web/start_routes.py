@@ -1,7 +1,7 @@
 """Starting jobs from a page: one form per job type, each making the API request for it.
 
 A job type's form is a `StartForm` in START_FORMS and a template; a new job type (building
-child products, importing a price book) is one more of each.
+child products) is one more of each.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ class StartForm:
     submit: Submit
     # What the form needs to be drawn, read from the API (such as hierarchies to pick from).
     prepare: Prepare | None = None
+    uploads: bool = False  # sends a file (a multipart/form-data form)
 
 
 def text(form: FormData, name: str) -> str:
@@ -51,6 +52,23 @@ async def submit_import(
     content_type = upload.content_type or "text/csv"
     return await api.post(
         "/pcm/products/import",
+        params=params,
+        headers=headers,
+        files={"file": (upload.filename, upload.file, content_type)},
+    )
+
+
+async def submit_price_import(
+    api: ServiceApi, form: FormData, headers: dict[str, str]
+) -> ApiAnswer | str:
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return "Choose a price book file (JSONL, or a gzip of one) to upload."
+    params = {"dry_run": "true"} if form.get("dry_run") else {}
+    # The service tells JSONL from gzip by the first bytes; the type sent is only a label.
+    content_type = upload.content_type or "application/jsonl"
+    return await api.post(
+        "/pcm/pricebooks/import",
         params=params,
         headers=headers,
         files={"file": (upload.filename, upload.file, content_type)},
@@ -99,7 +117,13 @@ async def list_hierarchies(session: Session, api: ServiceApi) -> dict[str, Any]:
 
 
 START_FORMS = (
-    StartForm("import", "Import products from a CSV file", "_start_import.html", submit_import),
+    StartForm(
+        "import",
+        "Import products from a CSV file",
+        "_start_import.html",
+        submit_import,
+        uploads=True,
+    ),
     StartForm("export", "Export products to CSV files", "_start_export.html", submit_export),
     StartForm(
         "duplicate",
@@ -107,6 +131,13 @@ START_FORMS = (
         "_start_duplicate.html",
         submit_duplicate,
         prepare=list_hierarchies,
+    ),
+    StartForm(
+        "import-prices",
+        "Import price books from a JSONL file",
+        "_start_import_prices.html",
+        submit_price_import,
+        uploads=True,
     ),
 )
 FORMS_BY_NAME = {form.name: form for form in START_FORMS}

@@ -19,6 +19,8 @@ PROGRESS_UNITS = {
     "price-import": "prices",
     "pricebook-import": "prices",
 }
+# What a price book import's counts are of, in words.
+COUNTED_NAMES = {"pricebooks": "price books"}
 # Meta keys shown on their own (links, counts, progress) rather than in the meta table.
 SHOWN_APART = frozenset(
     {"file_locations", "error_file_location", "progress", "queue_position", "rows"}
@@ -62,7 +64,7 @@ class JobView:
     completed_at: datetime | None
     queue_position: int | None
     progress: Progress | None
-    rows: dict[str, int] | None
+    counts: str | None  # what a finished job created and updated, in words
     files: list[FileLink]
     error_file: FileLink | None
     meta: list[tuple[str, str]] = field(default_factory=list)
@@ -109,7 +111,7 @@ def job_view(document: dict[str, Any]) -> JobView:
         )
         if progress
         else None,
-        rows=meta.get("rows"),
+        counts=counts_text(meta.get("rows")),
         files=[file_link(url) for url in meta.get("file_locations") or ()],
         error_file=file_link(error_file) if error_file else None,
         meta=[
@@ -117,6 +119,21 @@ def job_view(document: dict[str, Any]) -> JobView:
             for key, value in meta.items()
             if key not in SHOWN_APART and value is not None
         ],
+    )
+
+
+def counts_text(rows: dict[str, Any] | None) -> str | None:
+    """`meta.rows` in words: one count (`{"created", "updated"}`) or one per kind of object,
+    as a price book import has them (`{"pricebooks": {...}, "prices": {...}, ...}`).
+    """
+    if not rows:
+        return None
+    if "created" in rows:
+        return f"{rows['created']:,} created, {rows['updated']:,} updated"
+    return "; ".join(
+        f"{COUNTED_NAMES.get(name, name)}: {counted['created']:,} created, "
+        f"{counted['updated']:,} updated"
+        for name, counted in rows.items()
     )
 
 
