@@ -131,6 +131,8 @@ def finish_job(
     record_job_event(connection, finished, JobEvent.SUCCEEDED, now)
     _repoint_line(connection, job.store_id)
     signal_status_change(connection, job.id, notified=True)
+    # The store's next job can run now: idle threads must not sleep out their poll for it.
+    signal_new_work(connection)
     return finished
 
 
@@ -152,6 +154,7 @@ def fail_job(
     record_job_event(connection, failed, JobEvent.FAILED, now)
     _repoint_line(connection, job.store_id)
     signal_status_change(connection, job.id, notified=True)
+    signal_new_work(connection)  # as for finish: the store's next job can run
     return failed
 
 
