@@ -72,7 +72,7 @@ def upload(page: Page, service: Service, name: str, content: str, dry_run: bool 
     page.get_by_label("CSV file", exact=True).set_input_files(str(path))
     if dry_run:
         page.get_by_label("Dry run").check()
-    page.get_by_role("button", name="Import").click()
+    page.get_by_role("button", name="Import", exact=True).click()
     expect(page.locator("#job")).to_be_visible()
 
 
