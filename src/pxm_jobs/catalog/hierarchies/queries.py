@@ -8,12 +8,13 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, null, select, update
+from sqlalchemy import Connection, delete, insert, null, select, update
 from sqlalchemy.engine import RowMapping
 
 from pxm_jobs.catalog.hierarchies.errors import HierarchyNotFound
 from pxm_jobs.catalog.hierarchies.node_cascade import cut_deep_levels
 from pxm_jobs.catalog.hierarchies.rules import HIERARCHY_FIELDS, check_fields, check_name
+from pxm_jobs.catalog.paging import newest_first_page
 from pxm_jobs.store.tables import hierarchies, nodes
 
 
@@ -76,18 +77,10 @@ def list_hierarchies(
     connection: Connection, store_id: str, *, limit: int, offset: int
 ) -> tuple[list[Hierarchy], int]:
     """One page of the store's hierarchies, newest first, and how many there are."""
-    page = connection.execute(
-        select(hierarchies)
-        .where(hierarchies.c.store_id == store_id)
-        .order_by(hierarchies.c.created_at.desc(), hierarchies.c.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).mappings()
-    found = [Hierarchy.from_row(row) for row in page]
-    total = connection.execute(
-        select(func.count()).select_from(hierarchies).where(hierarchies.c.store_id == store_id)
-    ).scalar_one()
-    return found, total
+    rows, total = newest_first_page(
+        connection, hierarchies, [hierarchies.c.store_id == store_id], limit=limit, offset=offset
+    )
+    return [Hierarchy.from_row(row) for row in rows], total
 
 
 def storable(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from pxm_jobs.catalog.integrations.errors import (
@@ -22,6 +22,7 @@ from pxm_jobs.catalog.integrations.errors import (
     TargetRefused,
 )
 from pxm_jobs.catalog.integrations.targets import Resolver, check_target, resolve_host
+from pxm_jobs.catalog.paging import newest_first_page
 from pxm_jobs.job_events import OBSERVABLE_EVENTS
 from pxm_jobs.store.tables import integration_deliveries, integration_observers, integrations
 
@@ -87,18 +88,10 @@ def list_integrations(
     connection: Connection, store_id: str, *, limit: int, offset: int
 ) -> tuple[list[Integration], int]:
     """One page of the store's integrations, newest first, and how many there are."""
-    page = connection.execute(
-        select(integrations)
-        .where(integrations.c.store_id == store_id)
-        .order_by(integrations.c.created_at.desc(), integrations.c.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).mappings()
-    found = [Integration.from_row(row) for row in page]
-    total = connection.execute(
-        select(func.count()).select_from(integrations).where(integrations.c.store_id == store_id)
-    ).scalar_one()
-    return found, total
+    rows, total = newest_first_page(
+        connection, integrations, [integrations.c.store_id == store_id], limit=limit, offset=offset
+    )
+    return [Integration.from_row(row) for row in rows], total
 
 
 def create_integration(

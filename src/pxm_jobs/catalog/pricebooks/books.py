@@ -13,11 +13,12 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from pxm_jobs.catalog.filters import EQ, IN, FilterTerm, parse_filter
+from pxm_jobs.catalog.paging import newest_first_page
 from pxm_jobs.catalog.pricebooks.errors import AlreadyExists, PricebookNotFound, PricebookRejected
 from pxm_jobs.catalog.pricebooks.listing import filter_condition
 from pxm_jobs.catalog.pricebooks.rules import PricebookLimits, check_pricebook_attributes
@@ -82,18 +83,8 @@ def list_pricebooks(
     """One page of the store's price books, newest first, and how many match in all."""
     conditions = [pricebooks.c.store_id == store_id]
     conditions.extend(filter_condition(pricebooks, term) for term in filters)
-    page = connection.execute(
-        select(pricebooks)
-        .where(*conditions)
-        .order_by(pricebooks.c.created_at.desc(), pricebooks.c.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).mappings()
-    found = [Pricebook.from_row(row) for row in page]
-    total = connection.execute(
-        select(func.count()).select_from(pricebooks).where(*conditions)
-    ).scalar_one()
-    return found, total
+    rows, total = newest_first_page(connection, pricebooks, conditions, limit=limit, offset=offset)
+    return [Pricebook.from_row(row) for row in rows], total
 
 
 def create_pricebook(

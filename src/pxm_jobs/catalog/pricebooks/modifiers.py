@@ -10,10 +10,11 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from pxm_jobs.catalog.filters import EQ, IN, FilterTerm, parse_filter
+from pxm_jobs.catalog.paging import newest_first_page
 from pxm_jobs.catalog.pricebooks.books import unique_values_checked
 from pxm_jobs.catalog.pricebooks.errors import ModifierNotFound, PricebookRejected
 from pxm_jobs.catalog.pricebooks.listing import check_operators, filter_condition
@@ -88,18 +89,10 @@ def list_modifiers(
         price_modifiers.c.pricebook_id == pricebook_id,
     ]
     conditions.extend(filter_condition(price_modifiers, term) for term in filters)
-    page = connection.execute(
-        select(price_modifiers)
-        .where(*conditions)
-        .order_by(price_modifiers.c.created_at.desc(), price_modifiers.c.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).mappings()
-    found = [Modifier.from_row(row) for row in page]
-    total = connection.execute(
-        select(func.count()).select_from(price_modifiers).where(*conditions)
-    ).scalar_one()
-    return found, total
+    rows, total = newest_first_page(
+        connection, price_modifiers, conditions, limit=limit, offset=offset
+    )
+    return [Modifier.from_row(row) for row in rows], total
 
 
 def create_modifier(

@@ -12,10 +12,11 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, null, select, update
+from sqlalchemy import Connection, delete, insert, null, select, update
 from sqlalchemy.engine import RowMapping
 
 from pxm_jobs.catalog.filters import EQ, GT, IN, LIKE, LT, FilterTerm, parse_filter
+from pxm_jobs.catalog.paging import newest_first_page
 from pxm_jobs.catalog.pricebooks.books import unique_values_checked
 from pxm_jobs.catalog.pricebooks.errors import PricebookRejected, PriceNotFound
 from pxm_jobs.catalog.pricebooks.listing import check_operators, filter_condition
@@ -98,18 +99,8 @@ def list_prices(
     if pricebook_id is not None:
         conditions.append(prices.c.pricebook_id == pricebook_id)
     conditions.extend(filter_condition(prices, term) for term in filters)
-    page = connection.execute(
-        select(prices)
-        .where(*conditions)
-        .order_by(prices.c.created_at.desc(), prices.c.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).mappings()
-    found = [Price.from_row(row) for row in page]
-    total = connection.execute(
-        select(func.count()).select_from(prices).where(*conditions)
-    ).scalar_one()
-    return found, total
+    rows, total = newest_first_page(connection, prices, conditions, limit=limit, offset=offset)
+    return [Price.from_row(row) for row in rows], total
 
 
 def create_price(
