@@ -16,7 +16,7 @@ from pxm_jobs.config import Settings
 from pxm_jobs.http_server import server_config
 from tests.acceptance.service import free_port
 
-STARTUP_TIMEOUT_SECONDS = 20
+STARTUP_TIMEOUT_SECONDS = 90
 
 
 @contextmanager

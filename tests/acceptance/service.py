@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
-STARTUP_TIMEOUT_SECONDS = 30
+STARTUP_TIMEOUT_SECONDS = 90
 CLIENT_ID = "acceptance-client"
 CLIENT_SECRET = "acceptance-secret-0123456789"
 
