@@ -225,6 +225,12 @@ products = Table(
     # The base product of a child built from its variations. No foreign key (adding one on
     # SQLite means rebuilding the table): deleting a base product deletes its children itself.
     _uuid("parent_id", nullable=True),
+    # On a child: the option of each variation it was built from, {variation id: option id}.
+    # A rebuild matches children to combinations by it (see `catalog.products.children.plan`).
+    Column("child_options", json_type(), nullable=True),
+    # On a child: when it was first updated directly. From then on it is independent of its
+    # base product, and no rebuild changes or deletes it.
+    Column("independent_at", UtcDateTime, nullable=True),
     Index("uq_products_store_sku", "store_id", "sku", unique=True),
     Index("uq_products_store_slug", "store_id", "slug", unique=True),
     Index("uq_products_store_external_ref", "store_id", "external_ref", unique=True),
