@@ -56,13 +56,13 @@ def variation_matrix_inputs(
                 variation_modifiers.c.reference_name,
             ).where(variation_modifiers.c.option_id.in_([row.id for row in option_rows]))
         ).all()
-        for row in modifier_rows:
-            modifiers_by_option[row.option_id].append(Modifier(**row._asdict()))
+        for modifier_row in modifier_rows:
+            modifiers_by_option[modifier_row.option_id].append(Modifier(**modifier_row._asdict()))
     options_by_variation: dict[str, list[OptionWithModifiers]] = defaultdict(list)
-    for row in option_rows:
-        modifiers = sorted(modifiers_by_option[row.id], key=lambda modifier: modifier.type)
-        options_by_variation[row.variation_id].append(
-            OptionWithModifiers(**row._asdict(), modifiers=tuple(modifiers))
+    for option_row in option_rows:
+        modifiers = sorted(modifiers_by_option[option_row.id], key=lambda modifier: modifier.type)
+        options_by_variation[option_row.variation_id].append(
+            OptionWithModifiers(**option_row._asdict(), modifiers=tuple(modifiers))
         )
     found = [
         VariationWithOptions(
