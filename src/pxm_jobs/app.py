@@ -29,6 +29,7 @@ from pxm_jobs.api.pricebooks import (
     price_routes,
     pricebook_routes,
 )
+from pxm_jobs.api.products import build_routes as product_build_routes
 from pxm_jobs.api.products import relationship_routes as product_relationship_routes
 from pxm_jobs.api.products import routes as product_routes
 from pxm_jobs.api.products import tag_routes
@@ -97,6 +98,7 @@ def create_app(
     app.include_router(
         product_relationship_routes.router, prefix="/pcm/products", responses=ADMIN_ERRORS
     )
+    app.include_router(product_build_routes.router, prefix="/pcm/products", responses=ADMIN_ERRORS)
     app.include_router(tag_routes.router, prefix="/pcm/tags", responses=ADMIN_ERRORS)
     # Outside /pcm: a signed link, not a bearer token, lets its holder download the file.
     app.include_router(downloads_api.router)

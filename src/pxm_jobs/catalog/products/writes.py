@@ -87,6 +87,9 @@ def update_product(
     if problems:
         raise ProductRejected(problems)
     change = {name: value for name, value in values.items() if getattr(current, name) != value}
+    if current.parent_id is not None and current.independent_at is None:
+        # A child updated directly is independent of its base product: rebuilds leave it.
+        change["independent_at"] = now
     if not change:
         return current
     change.update(id=product_id, updated_at=now)
