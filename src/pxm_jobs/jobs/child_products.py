@@ -54,8 +54,8 @@ def run_child_products(context: JobContext, connection: Connection) -> dict[str,
         raise JobFailed([JobErrorDetail(message=message, code=PRODUCT_MISSING)]) from None
     except ChildrenRejected as rejected:
         raise JobFailed(rejected.problems) from rejected
-    written = result.created + result.updated
-    context.report_progress(written, written)
+    made = result.created + result.updated + result.unchanged
+    context.report_progress(made, made)
     return {
         "children": {
             "created": result.created,

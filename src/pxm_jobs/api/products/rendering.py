@@ -13,6 +13,10 @@ from typing import Any, Final
 
 from sqlalchemy import Connection
 
+from pxm_jobs.catalog.products.children.variations_shown import (
+    ChildVariation,
+    load_child_variations,
+)
 from pxm_jobs.catalog.products.queries import Product, find_products_by
 from pxm_jobs.catalog.products.relations import (
     FILE,
@@ -61,7 +65,11 @@ def product_types(product: Product, relations: ProductRelations) -> list[str]:
     return ["standard"]
 
 
-def render_product(product: Product, relations: ProductRelations = NO_RELATIONS) -> dict[str, Any]:
+def render_product(
+    product: Product,
+    relations: ProductRelations = NO_RELATIONS,
+    child_variations: Sequence[ChildVariation] | None = None,
+) -> dict[str, Any]:
     attributes: dict[str, Any] = {
         "name": product.name,
         "slug": product.slug,
@@ -91,6 +99,21 @@ def render_product(product: Product, relations: ProductRelations = NO_RELATIONS)
         "product_types": product_types(product, relations),
         "variation_matrix": {},
     }
+    if product.parent_id is not None:
+        meta["child_variations"] = [
+            {
+                "id": shown.id,
+                "name": shown.name,
+                "sort_order": shown.sort_order,
+                "options": None,
+                "option": {
+                    "id": shown.option_id,
+                    "name": shown.option_name,
+                    "description": shown.option_description,
+                },
+            }
+            for shown in child_variations or ()
+        ]
     return {
         "type": "product",
         "id": product.id,
@@ -125,14 +148,20 @@ def _relationships(product: Product, relations: ProductRelations) -> dict[str, A
         "variations": to_many(VARIATION),
     }
     if product.parent_id is not None:
-        relationships["base_product"] = {"data": {"type": "product", "id": product.parent_id}}
+        base = {"data": {"type": "product", "id": product.parent_id}}
+        # EP's name for it, and the name a node's parent has.
+        relationships["base_product"] = base
+        relationships["parent"] = base
     return relationships
 
 
 def render_products(connection: Connection, found: Sequence[Product]) -> list[dict[str, Any]]:
     """The products as resources, their relations read in a few queries for the whole page."""
     relations = load_relations(connection, [product.id for product in found])
-    return [render_product(product, relations[product.id]) for product in found]
+    shown = load_child_variations(connection, found)
+    return [
+        render_product(product, relations[product.id], shown.get(product.id)) for product in found
+    ]
 
 
 def render_included(

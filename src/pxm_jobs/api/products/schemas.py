@@ -187,6 +187,23 @@ class ProductRelationshipsPublic(PublicModel):
     base_product: ToOneRelationship | MISSING = Field(
         default=MISSING, description="On child products: the product they were built from."
     )
+    parent: ToOneRelationship | MISSING = Field(
+        default=MISSING, description="On child products: the same product as `base_product`."
+    )
+
+
+class ChildOptionPublic(PublicModel):
+    id: str
+    name: str
+    description: str | None
+
+
+class ChildVariationPublic(PublicModel):
+    id: str
+    name: str
+    sort_order: int | None
+    options: None
+    option: ChildOptionPublic
 
 
 class ProductMetaPublic(PublicModel):
@@ -195,6 +212,10 @@ class ProductMetaPublic(PublicModel):
     owner: Literal["store"]
     product_types: list[Literal["standard", "parent", "child", "bundle"]]
     variation_matrix: dict[str, Any]
+    child_variations: list[ChildVariationPublic] | MISSING = Field(
+        default=MISSING,
+        description="On child products: the variation and option each was built from.",
+    )
 
 
 class ProductPublic(PublicModel):

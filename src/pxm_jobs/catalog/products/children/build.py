@@ -105,15 +105,26 @@ def build_children(
     problems += in_bundles(connection, plan.delete)
     if problems:
         raise ChildrenRejected(problems)
-    total = len(plan.create) + len(refresh)
+    # Progress counts the children this build makes: those it leaves as they are are done.
+    unchanged = len(plan.update) - len(refresh)
+    total = len(plan.create) + len(plan.update)
     if report_progress is not None:
-        report_progress(0, total)
+        report_progress(unchanged, total)
     try:
         with connection.begin_nested():
             delete_children(connection, store_id, plan.delete)
-            _refresh_children(connection, store_id, refresh, by_id, now, report_progress, total)
+            _refresh_children(
+                connection, store_id, refresh, by_id, now, report_progress, unchanged, total
+            )
             _create_children(
-                connection, store_id, base, plan.create, now, report_progress, len(refresh), total
+                connection,
+                store_id,
+                base,
+                plan.create,
+                now,
+                report_progress,
+                unchanged + len(refresh),
+                total,
             )
     except IntegrityError:
         message = "products changed while the children were built; build them again"
@@ -121,7 +132,7 @@ def build_children(
     return BuildResult(
         created=len(plan.create),
         updated=len(refresh),
-        unchanged=len(plan.update) - len(refresh),
+        unchanged=unchanged,
         deleted=len(plan.delete),
         independent=len(plan.independent),
     )
@@ -211,6 +222,7 @@ def _refresh_children(
     by_id: dict[str, Product],
     now: datetime,
     report_progress: ProgressReport | None,
+    done: int,
     total: int,
 ) -> None:
     """Give children that keep their ids their new values, in one executemany per batch.
@@ -239,7 +251,7 @@ def _refresh_children(
             [{**_chosen(child), "id": child_id, "updated_at": now} for child_id, child in changes],
         )
         if report_progress is not None:
-            report_progress(start + len(changes), total)
+            report_progress(done + start + len(changes), total)
 
 
 def _create_children(
