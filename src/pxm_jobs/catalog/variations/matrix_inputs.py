@@ -1,9 +1,11 @@
-"""The variations a base product names, each with its options and their modifiers, in three
+"""The variations base products name, each with its options and their modifiers, in three
 reads whatever their number; the caller owns the transaction."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from typing import Final
 
 from sqlalchemy import Connection, select
 
@@ -20,20 +22,49 @@ from pxm_jobs.store.tables import (
     variations,
 )
 
+_BATCH: Final = 500
+
 
 def variation_matrix_inputs(
     connection: Connection, store_id: str, product_id: str
 ) -> list[VariationWithOptions]:
     """The product's variations in display order, each with its options (in display order)
     and each option with its modifiers (by type). Empty for a product of another store."""
+    return variations_of_products(connection, store_id, [product_id])[product_id]
+
+
+def variations_of_products(
+    connection: Connection, store_id: str, product_ids: Sequence[str]
+) -> dict[str, list[VariationWithOptions]]:
+    """`variation_matrix_inputs` of each product, for a page of products at once."""
+    links: dict[str, list[str]] = defaultdict(list)
+    found: dict[str, VariationWithOptions] = {}
+    for start in range(0, len(product_ids), _BATCH):
+        batch = product_ids[start : start + _BATCH]
+        rows = connection.execute(
+            select(product_variations.c.product_id, product_variations.c.variation_id)
+            .join(variations, product_variations.c.variation_id == variations.c.id)
+            .where(product_variations.c.product_id.in_(batch), variations.c.store_id == store_id)
+        ).all()
+        for product_id, variation_id in rows:
+            links[product_id].append(variation_id)
+    wanted = sorted({variation_id for ids in links.values() for variation_id in ids})
+    for start in range(0, len(wanted), _BATCH):
+        found.update(_read_variations(connection, wanted[start : start + _BATCH]))
+    return {
+        product_id: in_display_order([found[variation_id] for variation_id in links[product_id]])
+        for product_id in product_ids
+    }
+
+
+def _read_variations(
+    connection: Connection, variation_ids: Sequence[str]
+) -> dict[str, VariationWithOptions]:
     variation_rows = connection.execute(
-        select(variations.c.id, variations.c.name, variations.c.sort_order)
-        .join(product_variations, product_variations.c.variation_id == variations.c.id)
-        .where(product_variations.c.product_id == product_id, variations.c.store_id == store_id)
+        select(variations.c.id, variations.c.name, variations.c.sort_order).where(
+            variations.c.id.in_(variation_ids)
+        )
     ).all()
-    if not variation_rows:
-        return []
-    variation_ids = [row.id for row in variation_rows]
     option_rows = connection.execute(
         select(
             variation_options.c.id,
@@ -44,7 +75,8 @@ def variation_matrix_inputs(
         ).where(variation_options.c.variation_id.in_(variation_ids))
     ).all()
     modifiers_by_option: dict[str, list[Modifier]] = defaultdict(list)
-    if option_rows:
+    option_ids = [row.id for row in option_rows]
+    for start in range(0, len(option_ids), _BATCH):
         modifier_rows = connection.execute(
             select(
                 variation_modifiers.c.id,
@@ -54,7 +86,7 @@ def variation_matrix_inputs(
                 variation_modifiers.c.seek,
                 variation_modifiers.c.set,
                 variation_modifiers.c.reference_name,
-            ).where(variation_modifiers.c.option_id.in_([row.id for row in option_rows]))
+            ).where(variation_modifiers.c.option_id.in_(option_ids[start : start + _BATCH]))
         ).all()
         for modifier_row in modifier_rows:
             modifiers_by_option[modifier_row.option_id].append(Modifier(**modifier_row._asdict()))
@@ -64,13 +96,12 @@ def variation_matrix_inputs(
         options_by_variation[option_row.variation_id].append(
             OptionWithModifiers(**option_row._asdict(), modifiers=tuple(modifiers))
         )
-    found = [
-        VariationWithOptions(
+    return {
+        row.id: VariationWithOptions(
             id=row.id,
             name=row.name,
             sort_order=row.sort_order,
             options=tuple(in_display_order(options_by_variation[row.id])),
         )
         for row in variation_rows
-    ]
-    return in_display_order(found)
+    }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 
@@ -47,6 +48,42 @@ class VariationWithOptions:
     name: str
     sort_order: int | None
     options: tuple[OptionWithModifiers, ...]
+
+
+@dataclass(frozen=True)
+class Variation:
+    id: str
+    store_id: str
+    name: str
+    sort_order: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class VariationOption:
+    id: str
+    store_id: str
+    variation_id: str
+    name: str
+    description: str | None
+    sort_order: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class VariationModifier:
+    id: str
+    store_id: str
+    option_id: str
+    type: str
+    value: Any
+    seek: str | None
+    set: str | None
+    reference_name: str | None
+    created_at: datetime
+    updated_at: datetime
 
 
 class _Ordered(Protocol):
