@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert
+from sqlalchemy import Connection, Engine, delete, insert, update
 
 from pxm_jobs.clock import utc_now
 from pxm_jobs.store.engine import write_transaction
@@ -129,3 +129,11 @@ def option_ids(found: Sequence[Variation], *names: str) -> list[str]:
     """The ids of options by name, looked up across the variations."""
     by_name = {name: option for variation in found for name, option in variation.options.items()}
     return [by_name[name] for name in names]
+
+
+def set_modifier_value(connection: Connection, option_id: str, kind: str, value: Any) -> None:
+    connection.execute(
+        update(variation_modifiers)
+        .where(variation_modifiers.c.option_id == option_id, variation_modifiers.c.type == kind)
+        .values(value=value)
+    )
