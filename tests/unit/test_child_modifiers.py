@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from pxm_jobs.catalog.products.children.modifiers import (
     INHERITED,
     MODIFIER_TYPES,
+    ChildValues,
     apply_modifiers,
+    combination_effects,
     inherited_values,
 )
 from pxm_jobs.catalog.products.rule_basics import ProductLimits
@@ -56,9 +58,15 @@ class Option:
     description: str | None = None
 
 
+def made_from(combination: tuple[Option, ...], label: str) -> ChildValues:
+    return apply_modifiers(inherited_values(BASE), combination_effects(combination), LIMITS, label)
+
+
 def child(*options: tuple[Modifier, ...]) -> dict[str, Any]:
     combination = tuple(Option(f"o{i}", f"O{i}", mods) for i, mods in enumerate(options))
-    made = apply_modifiers(inherited_values(BASE), combination, LIMITS, "Size S")
+    made = apply_modifiers(
+        inherited_values(BASE), combination_effects(combination), LIMITS, "Size S"
+    )
     assert made.problems == []
     return made.values
 
@@ -131,7 +139,9 @@ def test_every_modifier_type_pim_yaml_lists_is_known() -> None:
 
 def test_a_price_modifier_changes_no_attribute_and_is_kept_by_reference_name() -> None:
     combination = (Option("o", "O", (Modifier("price", reference_name="large_surcharge"),)),)
-    made = apply_modifiers(inherited_values(BASE), combination, LIMITS, "Size L")
+    made = apply_modifiers(
+        inherited_values(BASE), combination_effects(combination), LIMITS, "Size L"
+    )
     assert made.values == {name: BASE[name] for name in INHERITED}
     assert made.price_references == ("large_surcharge",)
 
@@ -178,7 +188,9 @@ def test_a_modifier_that_breaks_a_product_rule_is_a_problem_naming_the_child(
     modifier: Modifier, field: str
 ) -> None:
     combination = (Option("o", "O", (modifier,)),)
-    made = apply_modifiers(inherited_values(BASE), combination, LIMITS, "Colour Red")
+    made = apply_modifiers(
+        inherited_values(BASE), combination_effects(combination), LIMITS, "Colour Red"
+    )
     assert [problem.field for problem in made.problems] == [field]
     assert made.problems[0].message.startswith("child Colour Red: ")
 

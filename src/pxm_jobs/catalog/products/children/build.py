@@ -24,6 +24,7 @@ from pxm_jobs.catalog.products.children.modifiers import (
     INHERITED,
     apply_modifiers,
     inherited_values,
+    option_effect,
 )
 from pxm_jobs.catalog.products.children.plan import (
     BuildPlan,
@@ -99,7 +100,7 @@ def build_children(
     refresh = [
         (child_id, child)
         for child_id, child in plan.update
-        if _refreshed_values(by_id[child_id]) != _chosen(child)
+        if by_id[child_id].values != _chosen(child)
     ]
     problems += _clashes(connection, store_id, plan)
     problems += in_bundles(connection, plan.delete)
@@ -168,36 +169,61 @@ def _wanted_children(
     limits: ProductLimits,
 ) -> tuple[list[WantedChild], list[JobErrorDetail]]:
     inherited = inherited_values(base.__dict__)
+    # An option is part of many children: sort its modifiers out once.
+    effects = {
+        option.id: option_effect(option.modifiers)
+        for variation in variations
+        for option in variation.options
+    }
+    variation_ids = [variation.id for variation in variations]
+    variation_names = [variation.name for variation in variations]
     wanted = []
     problems: list[JobErrorDetail] = []
     for combination in combinations:
         label = ", ".join(
-            f"{variation.name} {option.name}"
-            for variation, option in zip(variations, combination, strict=True)
+            f"{name} {option.name}"
+            for name, option in zip(variation_names, combination, strict=True)
         )
-        child = apply_modifiers(inherited, combination, limits, label)
+        child = apply_modifiers(
+            inherited, [effects[option.id] for option in combination], limits, label
+        )
         problems += child.problems
         options = {
-            variation.id: option.id
-            for variation, option in zip(variations, combination, strict=True)
+            variation_id: option.id
+            for variation_id, option in zip(variation_ids, combination, strict=True)
         }
         wanted.append(WantedChild(options, child.values, label))
     return wanted, problems
 
 
-def _existing_children(connection: Connection, store_id: str, product_id: str) -> list[Product]:
+@dataclass(frozen=True)
+class _Child:
+    """What a rebuild reads of a child: whom it was built from and what it holds now."""
+
+    id: str
+    child_options: dict[str, str] | None
+    independent: bool
+    values: dict[str, Any]
+
+
+def _existing_children(connection: Connection, store_id: str, product_id: str) -> list[_Child]:
+    columns = [products.c[name] for name in _REFRESHED]
     rows = connection.execute(
-        select(products).where(products.c.store_id == store_id, products.c.parent_id == product_id)
-    ).mappings()
-    return [Product.from_row(row) for row in rows]
+        select(
+            products.c.id,
+            products.c.child_options,
+            products.c.independent_at.is_not(None).label("independent"),
+            *columns,
+        ).where(products.c.store_id == store_id, products.c.parent_id == product_id)
+    )
+    return [
+        _Child(row[0], row[1], bool(row[2]), dict(zip(_REFRESHED, row[3:], strict=True)))
+        for row in rows
+    ]
 
 
-def _as_existing(child: Product) -> ExistingChild:
-    return ExistingChild(child.id, child.child_options or {}, child.independent_at is not None)
-
-
-def _refreshed_values(child: Product) -> dict[str, Any]:
-    return {name: getattr(child, name) for name in _REFRESHED}
+def _as_existing(child: _Child) -> ExistingChild:
+    return ExistingChild(child.id, child.child_options or {}, child.independent)
 
 
 def _chosen(child: WantedChild) -> dict[str, Any]:
@@ -219,7 +245,7 @@ def _refresh_children(
     connection: Connection,
     store_id: str,
     refresh: Sequence[tuple[str, WantedChild]],
-    by_id: dict[str, Product],
+    by_id: dict[str, _Child],
     now: datetime,
     report_progress: ProgressReport | None,
     done: int,
@@ -234,7 +260,7 @@ def _refresh_children(
     moving = [
         child_id
         for child_id, child in refresh
-        if any(getattr(by_id[child_id], name) != child.values.get(name) for name in UNIQUE_VALUES)
+        if any(by_id[child_id].values[name] != child.values.get(name) for name in UNIQUE_VALUES)
     ]
     for start in range(0, len(moving), WRITE_BATCH):
         batch = moving[start : start + WRITE_BATCH]

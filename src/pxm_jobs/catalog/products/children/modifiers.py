@@ -81,54 +81,103 @@ class ChildValues:
     problems: list[JobErrorDetail] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class OptionEffect:
+    """An option's modifiers, sorted by what they do: read once per build, used by every child
+    the option is part of."""
+
+    equals: Mapping[str, Any]
+    builders: Mapping[str, Sequence[tuple[str, str]]]
+    prepends: Mapping[str, Any]
+    appends: Mapping[str, Any]
+    setters: Mapping[str, Any]
+    prices: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        changes = (self.equals, self.builders, self.prepends, self.appends, self.setters)
+        return not any(changes) and not (self.prices or self.unknown)
+
+
+def option_effect(modifiers: Sequence[ModifierLike]) -> OptionEffect:
+    equals: dict[str, Any] = {}
+    builders: dict[str, list[tuple[str, str]]] = {}
+    prepends: dict[str, Any] = {}
+    appends: dict[str, Any] = {}
+    setters: dict[str, Any] = {}
+    prices: list[str] = []
+    unknown: list[str] = []
+    for modifier in modifiers:
+        kind = modifier.type
+        name, _, how = kind.rpartition("_")
+        if kind in SETTERS:
+            setters[SETTERS[kind]] = modifier.value
+        elif kind == PRICE:
+            if modifier.reference_name:
+                prices.append(modifier.reference_name)
+        elif kind not in MODIFIER_TYPES:
+            unknown.append(kind)
+        elif how == "equals":
+            equals[name] = modifier.value
+        elif how == "builder":
+            if modifier.seek:
+                builders.setdefault(name, []).append((modifier.seek, modifier.set or ""))
+        elif how == "prepend":
+            prepends[name] = modifier.value
+        else:
+            appends[name] = modifier.value
+    return OptionEffect(equals, builders, prepends, appends, setters, tuple(prices), tuple(unknown))
+
+
+def combination_effects(combination: Combination) -> list[OptionEffect]:
+    return [option_effect(option.modifiers) for option in combination]
+
+
 def inherited_values(base: Mapping[str, Any]) -> dict[str, Any]:
     return {name: base.get(name) for name in INHERITED}
 
 
 def apply_modifiers(
     inherited: Mapping[str, Any],
-    combination: Combination,
+    effects: Sequence[OptionEffect],
     limits: ProductLimits,
     label: str,
 ) -> ChildValues:
-    """The child of `combination`: `inherited` values changed by its options' modifiers.
+    """The child of a combination: `inherited` values changed by its options' `effects`.
 
     `label` names the child in problems (its options, say `Size M, Colour Red`).
     """
-    modifiers = [modifier for option in combination for modifier in option.modifiers]
-    if not modifiers:
+    effects = [effect for effect in effects if not effect.is_empty]
+    if not effects:
         return ChildValues(dict(inherited))
-    values = dict(inherited)
     problems: list[JobErrorDetail] = []
     changed: dict[str, Any] = {}
     for name in COMPOSED:
-        composed = _compose(name, inherited.get(name), modifiers, label, problems)
+        composed = _compose(name, inherited.get(name), effects, label, problems)
         if composed is not _UNCHANGED:
             changed[name] = composed
-    prices = []
-    for modifier in modifiers:
-        if modifier.type in SETTERS:
-            changed[SETTERS[modifier.type]] = modifier.value
-        elif modifier.type == PRICE:
-            if modifier.reference_name:
-                prices.append(modifier.reference_name)
-        elif modifier.type not in MODIFIER_TYPES:
-            problems.append(_problem(label, modifier.type, f"unknown modifier {modifier.type}"))
+    prices: list[str] = []
+    for effect in effects:
+        changed.update(effect.setters)
+        prices += effect.prices
+        for kind in effect.unknown:
+            problems.append(_problem(label, kind, f"unknown modifier {kind}"))
     for name in _REQUIRED:
         if name in changed and (changed[name] is None or not str(changed[name]).strip()):
             problems.append(_problem(label, name, f"the modifiers leave its {name} blank"))
             del changed[name]
+    values = dict(inherited)
     if changed:
         checked, refused = check_product_attributes(
             changed, is_new=False, limits=limits, blank_keeps=False
         )
         for problem in refused:
-            field_name = problem.field or ""
             problems.append(
                 JobErrorDetail(
                     message=f"child {label}: {problem.message}",
                     code=problem.code,
-                    field=field_name,
+                    field=problem.field,
                     value=problem.value,
                 )
             )
@@ -146,35 +195,38 @@ _UNCHANGED: Final = _Unchanged()
 def _compose(
     name: str,
     base: Any,
-    modifiers: Sequence[ModifierLike],
+    effects: Sequence[OptionEffect],
     label: str,
     problems: list[JobErrorDetail],
 ) -> Any:
     """`name` after its equals, builder, prepend and append modifiers; _UNCHANGED without any."""
-    by_kind: dict[str, list[ModifierLike]] = {}
-    for modifier in modifiers:
-        prefix, _, kind = modifier.type.rpartition("_")
-        if prefix == name:
-            by_kind.setdefault(kind, []).append(modifier)
-    if not by_kind:
-        return _UNCHANGED
+    touched = False
     text = base
-    for modifier in by_kind.get("equals", ()):
-        text = _text(modifier, label, problems)
+    for effect in effects:
+        if name in effect.equals:
+            text = _text(effect.equals[name], f"{name}_equals", label, problems)
+            touched = True
     text = "" if text is None else str(text)
-    if name in BUILT:
-        for modifier in by_kind.get("builder", ()):
-            if modifier.seek:
-                text = text.replace(modifier.seek, modifier.set or "")
-    prefix_text = "".join(_text(m, label, problems) for m in by_kind.get("prepend", ()))
-    suffix_text = "".join(_text(m, label, problems) for m in by_kind.get("append", ()))
-    return prefix_text + text + suffix_text
+    for effect in effects:
+        for seek, replacement in effect.builders.get(name, ()):
+            text = text.replace(seek, replacement)
+            touched = True
+    before = ""
+    after = ""
+    for effect in effects:
+        if name in effect.prepends:
+            before += _text(effect.prepends[name], f"{name}_prepend", label, problems)
+            touched = True
+        if name in effect.appends:
+            after += _text(effect.appends[name], f"{name}_append", label, problems)
+            touched = True
+    return before + text + after if touched else _UNCHANGED
 
 
-def _text(modifier: ModifierLike, label: str, problems: list[JobErrorDetail]) -> str:
-    if isinstance(modifier.value, str):
-        return modifier.value
-    problems.append(_problem(label, modifier.type, f"modifier {modifier.type} needs a text value"))
+def _text(value: Any, kind: str, label: str, problems: list[JobErrorDetail]) -> str:
+    if isinstance(value, str):
+        return value
+    problems.append(_problem(label, kind, f"modifier {kind} needs a text value"))
     return ""
 
 
