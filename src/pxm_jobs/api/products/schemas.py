@@ -189,12 +189,30 @@ class ProductRelationshipsPublic(PublicModel):
     )
 
 
+class ProductVariationOptionPublic(PublicModel):
+    id: str
+    name: str
+    description: str | MISSING = MISSING
+
+
+class ProductVariationPublic(PublicModel):
+    id: str
+    name: str
+    options: list[ProductVariationOptionPublic]
+
+
 class ProductMetaPublic(PublicModel):
     created_at: str
     updated_at: str
     owner: Literal["store"]
     product_types: list[Literal["standard", "parent", "child", "bundle"]]
-    variation_matrix: dict[str, Any]
+    variation_matrix: dict[str, Any] = Field(
+        description="Option ids nested one level per variation, down to the child each "
+        "combination built: `{size option: {colour option: child id}}`; empty until built."
+    )
+    variations: list[ProductVariationPublic] | MISSING = Field(
+        default=MISSING, description="On a product with variations: them and their options."
+    )
 
 
 class ProductPublic(PublicModel):
