@@ -25,7 +25,7 @@ from pxm_jobs.clock import utc_now
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import products
 from tests.acceptance.service import Client
-from tests.variation_rows import Modifiers, variations_for
+from tests.variation_api import Modifiers, variations_for
 
 TARGET_RATIO = 3.0
 
@@ -95,7 +95,7 @@ def run(database: str, variation_count: int, option_count: int) -> list[str]:
             store_id = connection.execute(
                 select(products.c.store_id).where(products.c.id == product_id)
             ).scalar_one()
-        variations_for(engine, store_id, product_id, matrix(variation_count, option_count))
+        variations_for(client.http, product_id, matrix(variation_count, option_count))
         floor = measure_floor(engine, store_id, children)
         first, meta = timed_build(client, product_id)
         assert meta["children"]["created"] == children, meta

@@ -10,15 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy import select
-
-from pxm_jobs.config import Settings
-from pxm_jobs.store.engine import make_engine, read_transaction
-from pxm_jobs.store.tables import products
 from tests.acceptance.conftest import Service
 from tests.acceptance.service import CLIENT_ID, CLIENT_SECRET
 from tests.pricebook_files import book, gzipped, lines_file, price
-from tests.variation_rows import variations_for
+from tests.variation_api import variations_for
 
 GOOD_CSV = "name,sku,commodity_type\nTrail shoe,SHOE-1,physical\nRoad shoe,SHOE-2,physical\n"
 BAD_CSV = "name,sku,commodity_type\nBroken,B-1,vegetable\n"
@@ -182,16 +177,8 @@ def test_a_base_product_builds_its_children(service: Service) -> None:
         }
     }
     shirt = service.client.http.post("/pcm/products", json=document).json()["data"]
-    engine = make_engine(Settings(database_url=service.database_url))
-    try:
-        with read_transaction(engine) as connection:
-            store_id = connection.execute(
-                select(products.c.store_id).where(products.c.id == shirt["id"])
-            ).scalar_one()
-        sizes = {size: {"sku_append": f"-{size}", "slug_append": f"-{size}"} for size in "SML"}
-        variations_for(engine, store_id, shirt["id"], {"Size": sizes})
-    finally:
-        engine.dispose()
+    sizes = {size: {"sku_append": f"-{size}", "slug_append": f"-{size}"} for size in "SML"}
+    variations_for(service.client.http, shirt["id"], {"Size": sizes})
     done = pxm_jobs(service, "build", shirt["id"], "--wait")
     assert done.returncode == 0, done.stderr
     assert "children: 3 created, 0 updated, 0 deleted" in done.stdout

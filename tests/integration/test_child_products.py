@@ -20,7 +20,7 @@ from tests.child_builds import (
 )
 from tests.job_api import run_jobs, show_job
 from tests.store_client import StoreClient, store_client
-from tests.variation_rows import option_ids, variations_for
+from tests.variation_api import option_ids, variations_for
 
 SIZE_AND_COLOUR = {
     "Size": {
@@ -45,7 +45,7 @@ def test_a_build_is_a_pending_job_that_makes_every_child(
     api: StoreClient, engine: Engine, settings: Settings
 ) -> None:
     shirt = create_product(api, description="Cotton", tags=["summer"])
-    variations_for(engine, api.store_id, shirt["id"], SIZE_AND_COLOUR)
+    found = variations_for(api.http, shirt["id"], SIZE_AND_COLOUR)
     response = api.http.post(f"/pcm/products/{shirt['id']}/build")
     assert response.status_code == 201, response.text
     job = response.json()["data"]
@@ -74,6 +74,10 @@ def test_a_build_is_a_pending_job_that_makes_every_child(
     }
     base = api.http.get(f"/pcm/products/{shirt['id']}").json()["data"]
     assert base["meta"]["product_types"] == ["parent"]
+    small, red = option_ids(found, "S", "Red")
+    assert base["meta"]["variation_matrix"][small][red] == small_red["id"]
+    assert sum(len(row) for row in base["meta"]["variation_matrix"].values()) == 6
+    assert [shown["name"] for shown in small_red["meta"]["child_variations"]] == ["Size", "Colour"]
 
     by_filter = api.http.get(f"/pcm/products?filter=eq(parent_id,{shirt['id']})").json()
     assert by_filter["meta"]["results"]["total"] == 6
@@ -96,7 +100,7 @@ def test_building_a_missing_product_or_a_child_is_refused(
     assert missing.status_code == 404
     assert api.http.post("/pcm/products/not-an-id/build").status_code in (400, 404)
     shirt = create_product(api)
-    variations_for(engine, api.store_id, shirt["id"], SIZE_AND_COLOUR)
+    variations_for(api.http, shirt["id"], SIZE_AND_COLOUR)
     built(api, engine, settings, shirt["id"])
     child = children_of(api, shirt["id"])[0]
     refused = api.http.post(f"/pcm/products/{child['id']}/build")
@@ -118,7 +122,7 @@ def test_build_rules_include_and_exclude_choose_the_children(
     api: StoreClient, engine: Engine, settings: Settings
 ) -> None:
     shirt = create_product(api)
-    found = variations_for(engine, api.store_id, shirt["id"], SIZE_AND_COLOUR)
+    found = variations_for(api.http, shirt["id"], SIZE_AND_COLOUR)
     small, medium, red, green = option_ids(found, "S", "M", "Red", "Green")
     rules = {"default": "include", "exclude": [[green], [medium, red]]}
     api.http.put(
@@ -145,7 +149,7 @@ def test_ambiguous_or_same_variation_rules_fail_the_job_and_build_nothing(
     api: StoreClient, engine: Engine, settings: Settings, same_variation: bool
 ) -> None:
     shirt = create_product(api)
-    found = variations_for(engine, api.store_id, shirt["id"], SIZE_AND_COLOUR)
+    found = variations_for(api.http, shirt["id"], SIZE_AND_COLOUR)
     small, medium, red = option_ids(found, "S", "M", "Red")
     if same_variation:
         rules = {"default": "include", "exclude": [[small, medium]]}
@@ -209,7 +213,7 @@ def test_each_modifier_type_shapes_its_child(
         if not kind.startswith("sku_"):
             modifiers["sku_append"] = f"-{position}"
         options[kind] = modifiers
-    variations_for(engine, api.store_id, shirt["id"], {"Kind": options})
+    variations_for(api.http, shirt["id"], {"Kind": options})
     built(api, engine, settings, shirt["id"])
     by_option = {}
     for child in children_of(api, shirt["id"]):
@@ -241,7 +245,7 @@ def test_children_sharing_a_sku_fail_the_job_listing_each_clash(
             "Blue": {"sku_append": "-BLUE", "slug_append": "-blue"},
         },
     }
-    variations_for(engine, api.store_id, shirt["id"], clash)
+    variations_for(api.http, shirt["id"], clash)
     job = build(api, engine, settings, shirt["id"])
     assert job["attributes"]["status"] == "failed"
     errors = job_errors(api, job)
@@ -262,7 +266,7 @@ def test_children_without_slug_modifiers_clash_with_their_base_product(
 ) -> None:
     shirt = create_product(api)
     plain = {"Size": {"S": {"sku_append": "-S"}, "M": {"sku_append": "-M"}}}
-    variations_for(engine, api.store_id, shirt["id"], plain)
+    variations_for(api.http, shirt["id"], plain)
     job = build(api, engine, settings, shirt["id"])
     assert job["attributes"]["status"] == "failed"
     messages = [error["attributes"]["message"] for error in job_errors(api, job)]

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import Engine
 
 from pxm_jobs.config import Settings
-from pxm_jobs.store.engine import write_transaction
 from tests.child_builds import (
     build,
     built,
@@ -20,7 +19,7 @@ from tests.child_builds import (
 )
 from tests.job_api import rows_of, run_jobs, show_job
 from tests.store_client import StoreClient, store_client
-from tests.variation_rows import (
+from tests.variation_api import (
     add_option,
     add_variation,
     attach,
@@ -56,11 +55,10 @@ def test_after_an_option_is_added_or_removed_the_remaining_children_keep_their_i
     api: StoreClient, engine: Engine, settings: Settings
 ) -> None:
     shirt = create_product(api)
-    size, _ = variations_for(engine, api.store_id, shirt["id"], MATRIX)
+    size, _ = variations_for(api.http, shirt["id"], MATRIX)
     built(api, engine, settings, shirt["id"])
     before = ids_by_sku(api, shirt["id"])
-    with write_transaction(engine) as connection:
-        add_option(connection, api.store_id, size, "L", {"sku_append": "-L", "slug_append": "-l"})
+    add_option(api.http, size, "L", {"sku_append": "-L", "slug_append": "-l"})
     job = built(api, engine, settings, shirt["id"])
     after_adding = ids_by_sku(api, shirt["id"])
     assert sorted(after_adding) == sorted([*before, "SHIRT-L-RED", "SHIRT-L-BLUE"])
@@ -72,8 +70,7 @@ def test_after_an_option_is_added_or_removed_the_remaining_children_keep_their_i
         "deleted": 0,
         "independent": 0,
     }
-    with write_transaction(engine) as connection:
-        remove_option(connection, size, "S")
+    remove_option(api.http, size, "S")
     built(api, engine, settings, shirt["id"])
     after_removing = ids_by_sku(api, shirt["id"])
     assert sorted(after_removing) == ["SHIRT-L-BLUE", "SHIRT-L-RED", "SHIRT-M-BLUE", "SHIRT-M-RED"]
@@ -85,20 +82,16 @@ def test_after_a_variation_is_added_or_removed_the_children_are_replaced_under_n
     api: StoreClient, engine: Engine, settings: Settings, change: str
 ) -> None:
     shirt = create_product(api)
-    _, colour = variations_for(engine, api.store_id, shirt["id"], MATRIX)
+    _, colour = variations_for(api.http, shirt["id"], MATRIX)
     built(api, engine, settings, shirt["id"])
     before = ids_by_sku(api, shirt["id"])
-    with write_transaction(engine) as connection:
-        if change == "added":
-            fit = add_variation(
-                connection,
-                api.store_id,
-                "Fit",
-                {"Slim": {"sku_append": "-SLIM", "slug_append": "-slim"}},
-            )
-            attach(connection, shirt["id"], fit)
-        else:
-            detach(connection, shirt["id"], colour)
+    if change == "added":
+        fit = add_variation(
+            api.http, "Fit", {"Slim": {"sku_append": "-SLIM", "slug_append": "-slim"}}
+        )
+        attach(api.http, shirt["id"], fit)
+    else:
+        detach(api.http, shirt["id"], colour)
     job = built(api, engine, settings, shirt["id"])
     after = ids_by_sku(api, shirt["id"])
     if change == "added":
@@ -115,7 +108,7 @@ def test_parent_changes_reach_dependent_children_and_skip_an_independent_one(
     api: StoreClient, engine: Engine, settings: Settings
 ) -> None:
     shirt = create_product(api, description="Cotton")
-    size, _ = variations_for(engine, api.store_id, shirt["id"], MATRIX)
+    size, _ = variations_for(api.http, shirt["id"], MATRIX)
     built(api, engine, settings, shirt["id"])
     before = ids_by_sku(api, shirt["id"])
     independent_id = before["SHIRT-S-RED"]
@@ -137,8 +130,7 @@ def test_parent_changes_reach_dependent_children_and_skip_an_independent_one(
             assert attributes["status"] == "draft"
 
     # Even with its option gone, a rebuild leaves the independent child where it is.
-    with write_transaction(engine) as connection:
-        remove_option(connection, size, "S")
+    remove_option(api.http, size, "S")
     built(api, engine, settings, shirt["id"])
     assert sorted(ids_by_sku(api, shirt["id"])) == ["SHIRT-M-BLUE", "SHIRT-M-RED", "SHIRT-S-RED"]
     assert ids_by_sku(api, shirt["id"])["SHIRT-S-RED"] == independent_id
@@ -148,13 +140,12 @@ def test_a_rebuild_that_fails_leaves_the_children_as_they_were(
     api: StoreClient, engine: Engine, settings: Settings
 ) -> None:
     shirt = create_product(api)
-    size, _ = variations_for(engine, api.store_id, shirt["id"], MATRIX)
+    size, _ = variations_for(api.http, shirt["id"], MATRIX)
     built(api, engine, settings, shirt["id"])
     before = by_sku(children_of(api, shirt["id"]))
     create_product(api, name="Taken", slug="taken", sku="SHIRT-L-RED")
     update_product(api, shirt["id"], name="Renamed")
-    with write_transaction(engine) as connection:
-        add_option(connection, api.store_id, size, "L", {"sku_append": "-L", "slug_append": "-l"})
+    add_option(api.http, size, "L", {"sku_append": "-L", "slug_append": "-l"})
     job = build(api, engine, settings, shirt["id"])
     assert job["attributes"]["status"] == "failed"
     [error] = job_errors(api, job)
@@ -172,13 +163,12 @@ def test_a_rebuild_may_swap_skus_between_children(
             "M": {"sku_append": "-2", "slug_append": "-2"},
         }
     }
-    (size,) = variations_for(engine, api.store_id, shirt["id"], matrix)
+    (size,) = variations_for(api.http, shirt["id"], matrix)
     built(api, engine, settings, shirt["id"])
     before = ids_by_sku(api, shirt["id"])
-    with write_transaction(engine) as connection:
-        for option, number in (("S", "2"), ("M", "1")):
-            for kind in ("sku_append", "slug_append"):
-                set_modifier_value(connection, size.options[option], kind, f"-{number}")
+    for option, number in (("S", "2"), ("M", "1")):
+        for kind in ("sku_append", "slug_append"):
+            set_modifier_value(api.http, size, option, kind, f"-{number}")
     built(api, engine, settings, shirt["id"])
     after = ids_by_sku(api, shirt["id"])
     assert after == {"SHIRT-1": before["SHIRT-2"], "SHIRT-2": before["SHIRT-1"]}
@@ -189,7 +179,7 @@ def test_exports_carry_children_and_filter_them_by_parent(
 ) -> None:
     shirt = create_product(api)
     create_product(api, name="Hat", slug="hat", sku="HAT")
-    variations_for(engine, api.store_id, shirt["id"], MATRIX)
+    variations_for(api.http, shirt["id"], MATRIX)
     built(api, engine, settings, shirt["id"])
     children = ids_by_sku(api, shirt["id"])
     for query, expected in (

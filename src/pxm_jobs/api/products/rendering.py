@@ -2,8 +2,9 @@
 
 Custom data reads as `attributes.extensions["products(<template>)"]`; `relationships` has
 EP's six entries with links that resolve on this service; `meta.product_types` is derived
-from the product (components, a base product, children) and `meta.variation_matrix` is empty
-until children are built.
+from the product (components, a base product, children); a base product's `meta.variations`
+lists its variations with their options, and `meta.variation_matrix` the children built from
+them (empty until they are built).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from pxm_jobs.catalog.products.relations import (
     load_relations,
 )
 from pxm_jobs.catalog.products.structured_rules import component_product_ids
+from pxm_jobs.catalog.variations.matrix import variation_matrix
+from pxm_jobs.catalog.variations.models import VariationWithOptions
 from pxm_jobs.clock import format_timestamp
 
 PRODUCTS_PATH: Final = "/pcm/products"
@@ -97,8 +100,10 @@ def render_product(
         "updated_at": format_timestamp(product.updated_at),
         "owner": "store",
         "product_types": product_types(product, relations),
-        "variation_matrix": {},
+        "variation_matrix": variation_matrix(relations.variations, relations.child_options),
     }
+    if relations.variations:
+        meta["variations"] = render_product_variations(relations.variations)
     if product.parent_id is not None:
         meta["child_variations"] = [
             {
@@ -121,6 +126,23 @@ def render_product(
         "relationships": _relationships(product, relations),
         "meta": meta,
     }
+
+
+def render_product_variations(
+    product_variations: Sequence[VariationWithOptions],
+) -> list[dict[str, Any]]:
+    """`meta.variations`: each variation's id and name, and its options' id, name and
+    description (a description only where the option has one)."""
+    rendered = []
+    for variation in product_variations:
+        options = []
+        for option in variation.options:
+            shown = {"id": option.id, "name": option.name}
+            if option.description is not None:
+                shown["description"] = option.description
+            options.append(shown)
+        rendered.append({"id": variation.id, "name": variation.name, "options": options})
+    return rendered
 
 
 def _relationships(product: Product, relations: ProductRelations) -> dict[str, Any]:

@@ -206,12 +206,30 @@ class ChildVariationPublic(PublicModel):
     option: ChildOptionPublic
 
 
+class ProductVariationOptionPublic(PublicModel):
+    id: str
+    name: str
+    description: str | MISSING = MISSING
+
+
+class ProductVariationPublic(PublicModel):
+    id: str
+    name: str
+    options: list[ProductVariationOptionPublic]
+
+
 class ProductMetaPublic(PublicModel):
     created_at: str
     updated_at: str
     owner: Literal["store"]
     product_types: list[Literal["standard", "parent", "child", "bundle"]]
-    variation_matrix: dict[str, Any]
+    variation_matrix: dict[str, Any] = Field(
+        description="Option ids nested one level per variation, down to the child each "
+        "combination built: `{size option: {colour option: child id}}`; empty until built."
+    )
+    variations: list[ProductVariationPublic] | MISSING = Field(
+        default=MISSING, description="On a product with variations: them and their options."
+    )
     child_variations: list[ChildVariationPublic] | MISSING = Field(
         default=MISSING,
         description="On child products: the variation and option each was built from.",

@@ -34,18 +34,22 @@ def variation_matrix_inputs(
 
 
 def variations_of_products(
-    connection: Connection, store_id: str, product_ids: Sequence[str]
+    connection: Connection, store_id: str | None, product_ids: Sequence[str]
 ) -> dict[str, list[VariationWithOptions]]:
-    """`variation_matrix_inputs` of each product, for a page of products at once."""
+    """`variation_matrix_inputs` of each product, for a page of products at once; without a
+    store, for products already known to be the caller's."""
     links: dict[str, list[str]] = defaultdict(list)
     found: dict[str, VariationWithOptions] = {}
     for start in range(0, len(product_ids), _BATCH):
         batch = product_ids[start : start + _BATCH]
-        rows = connection.execute(
+        query = (
             select(product_variations.c.product_id, product_variations.c.variation_id)
             .join(variations, product_variations.c.variation_id == variations.c.id)
-            .where(product_variations.c.product_id.in_(batch), variations.c.store_id == store_id)
-        ).all()
+            .where(product_variations.c.product_id.in_(batch))
+        )
+        if store_id is not None:
+            query = query.where(variations.c.store_id == store_id)
+        rows = connection.execute(query).all()
         for product_id, variation_id in rows:
             links[product_id].append(variation_id)
     wanted = sorted({variation_id for ids in links.values() for variation_id in ids})

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, select
 
 from pxm_jobs.catalog.products.queries import Product
 from pxm_jobs.catalog.variations.models import in_display_order
-from pxm_jobs.store.tables import variation_options, variations
+from pxm_jobs.store.tables import products, variation_options, variations
 
 _BATCH: Final = 500
 
@@ -72,3 +72,20 @@ def load_child_variations(
                 ]
             )
     return shown
+
+
+def children_by_options(
+    connection: Connection, parent_ids: Sequence[str]
+) -> dict[str, dict[frozenset[str], str]]:
+    """For each base product, which child each set of option ids built (its variation matrix)."""
+    found: dict[str, dict[frozenset[str], str]] = {}
+    for start in range(0, len(parent_ids), _BATCH):
+        rows = connection.execute(
+            select(products.c.parent_id, products.c.id, products.c.child_options).where(
+                products.c.parent_id.in_(parent_ids[start : start + _BATCH]),
+                products.c.child_options.is_not(None),
+            )
+        )
+        for parent_id, child_id, options in rows:
+            found.setdefault(parent_id, {})[frozenset(options.values())] = child_id
+    return found
