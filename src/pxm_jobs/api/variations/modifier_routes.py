@@ -34,7 +34,8 @@ from pxm_jobs.clock import utc_now
 router = APIRouter(tags=["variations"])
 
 MODIFIERS_PATH = OPTION_PATH + "/modifiers"
-MODIFIER_PATH = MODIFIERS_PATH + "/{modifier_id}"
+# Named apart from price books' `{modifier_id}`: another resource, another id.
+MODIFIER_PATH = MODIFIERS_PATH + "/{variation_modifier_id}"
 
 
 @router.get(
@@ -88,12 +89,14 @@ def create_option_modifier(
 def show_option_modifier(
     variation_id: str,
     option_id: str,
-    modifier_id: str,
+    variation_modifier_id: str,
     store_id: StoreIdDep,
     connection: ReadConnectionDep,
 ) -> dict[str, Any]:
     option = find_option(connection, store_id, variation_id, option_id)
-    modifier = get_modifier(connection, store_id, option.id, require_uuid(modifier_id, "modifier"))
+    modifier = get_modifier(
+        connection, store_id, option.id, require_uuid(variation_modifier_id, "modifier")
+    )
     if modifier is None:
         raise not_found("modifier")
     return {"data": render_modifier(modifier)}
@@ -105,14 +108,14 @@ def show_option_modifier(
 def update_option_modifier(
     variation_id: str,
     option_id: str,
-    modifier_id: str,
+    variation_modifier_id: str,
     body: ModifierUpdate,
     store_id: StoreIdDep,
     connection: WriteConnectionDep,
     settings: SettingsDep,
 ) -> dict[str, Any]:
     """Change the fields given; a modifier that keeps its type keeps the others."""
-    path_id = require_uuid(modifier_id, "modifier")
+    path_id = require_uuid(variation_modifier_id, "modifier")
     refuse_other_id(body.data.id, path_id)
     with catalog_errors_as_http():
         modifier = update_modifier(
@@ -134,7 +137,7 @@ def update_option_modifier(
 def delete_option_modifier(
     variation_id: str,
     option_id: str,
-    modifier_id: str,
+    variation_modifier_id: str,
     store_id: StoreIdDep,
     connection: WriteConnectionDep,
 ) -> Response:
@@ -145,6 +148,6 @@ def delete_option_modifier(
             store_id,
             require_uuid(variation_id, "variation"),
             require_uuid(option_id, "variation option"),
-            require_uuid(modifier_id, "modifier"),
+            require_uuid(variation_modifier_id, "modifier"),
         )
     return Response(status_code=204)
