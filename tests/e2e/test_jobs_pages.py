@@ -131,11 +131,14 @@ def test_a_person_watches_steers_and_downloads_jobs(
         shoot(page, database, "job-export")
 
         # A base product's children, built from the page once it has variations.
-        boot = service.client.http.get("/pcm/products?filter=eq(sku,BOOT-1)").json()["data"][0]
+        shirt = {"name": "Shirt", "sku": "SHIRT", "commodity_type": "physical"}
+        created = service.client.http.post(
+            "/pcm/products", json={"data": {"type": "product", "attributes": shirt}}
+        ).json()["data"]
         sizes = {size: {"sku_append": f"-{size}", "slug_append": f"-{size}"} for size in "SML"}
-        variations_for(service.client.http, boot["id"], {"Size": sizes})
+        variations_for(service.client.http, created["id"], {"Size": sizes})
         page.get_by_role("link", name="Start a job").first.click()
-        page.get_by_label("Base product", exact=True).select_option(boot["id"])
+        page.get_by_label("Base product", exact=True).select_option(created["id"])
         page.get_by_role("button", name="Build").click()
         expect(job_status(page)).to_have_text("success", timeout=LIVE_TIMEOUT_MS)
         expect(page.locator("#job")).to_contain_text("3 created, 0 updated")

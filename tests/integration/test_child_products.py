@@ -273,3 +273,32 @@ def test_children_without_slug_modifiers_clash_with_their_base_product(
     assert any("would all have slug 'shirt'" in message for message in messages), messages
     assert any(shirt["id"] in message for message in messages), messages
     assert children_of(api, shirt["id"]) == []
+
+
+def test_builds_queue_in_line_and_a_failed_one_can_be_retried(
+    api: StoreClient, engine: Engine, settings: Settings
+) -> None:
+    shirt = create_product(api)
+    plain = {"Size": {"S": {"sku_append": "-S"}, "M": {"sku_append": "-M"}}}
+    (size,) = variations_for(api.http, shirt["id"], plain)
+    first = api.http.post(f"/pcm/products/{shirt['id']}/build").json()["data"]
+    second = api.http.post(f"/pcm/products/{shirt['id']}/build", json={}).json()["data"]
+    assert (first["meta"]["queue_position"], second["meta"]["queue_position"]) == (1, 2)
+    run_jobs(engine, settings)
+    failed = show_job(api, first["id"])
+    assert failed["attributes"]["status"] == "failed", "the children's slugs clash"
+    assert show_job(api, second["id"])["attributes"]["status"] == "failed"
+    for option, slug in (("S", "-s"), ("M", "-m")):
+        add = {
+            "data": {
+                "type": "product-variation-modifier",
+                "attributes": {"type": "slug_append", "value": slug},
+            }
+        }
+        path = f"/pcm/variations/{size.id}/options/{size.options[option]}/modifiers"
+        assert api.http.post(path, json=add).status_code == 201
+    retried = api.http.post(f"/pcm/jobs/{first['id']}/retry")
+    assert retried.status_code == 201, retried.text
+    run_jobs(engine, settings)
+    assert show_job(api, retried.json()["data"]["id"])["attributes"]["status"] == "success"
+    assert sorted(by_sku(children_of(api, shirt["id"]))) == ["SHIRT-M", "SHIRT-S"]
