@@ -17,7 +17,7 @@ from tests.child_builds import (
     job_errors,
     update_product,
 )
-from tests.job_api import rows_of, run_jobs, show_job
+from tests.job_api import csv_bytes, queue_import, rows_of, run_jobs, show_job
 from tests.store_client import StoreClient, store_client
 from tests.variation_api import (
     add_option,
@@ -197,3 +197,31 @@ def test_exports_carry_children_and_filter_them_by_parent(
         header = rows[0]
         skus = {row[header.index("sku")] for row in rows[1:] if row != header}
         assert skus == expected
+
+
+def test_a_child_changed_by_an_import_is_independent_too(
+    api: StoreClient, engine: Engine, settings: Settings
+) -> None:
+    shirt = create_product(api)
+    variations_for(api.http, shirt["id"], MATRIX)
+    built(api, engine, settings, shirt["id"])
+    child_id = ids_by_sku(api, shirt["id"])["SHIRT-S-RED"]
+    content = csv_bytes(
+        ["id", "name", "sku", "commodity_type"], [child_id, "Red shirt", "SHIRT-S-RED", "physical"]
+    )
+    job = queue_import(api, content)
+    run_jobs(engine, settings)
+    assert show_job(api, job["id"])["attributes"]["status"] == "success"
+    update_product(api, shirt["id"], name="Tee")
+    finished = built(api, engine, settings, shirt["id"])
+    assert finished["meta"]["children"]["independent"] == 1
+    names = {
+        sku: child["attributes"]["name"]
+        for sku, child in by_sku(children_of(api, shirt["id"])).items()
+    }
+    assert names == {
+        "SHIRT-S-RED": "Red shirt",
+        "SHIRT-S-BLUE": "Tee",
+        "SHIRT-M-RED": "Tee",
+        "SHIRT-M-BLUE": "Tee",
+    }
