@@ -192,3 +192,14 @@ def test_a_child_product_names_no_variations_of_its_own(
     assert response.status_code == 422
     assert base in only_error(response)["detail"]
     assert linked_ids(api, child) == []
+
+
+def test_a_product_names_at_most_ten_variations(api: StoreClient) -> None:
+    many = [new_variation(api, f"V{n}")["id"] for n in range(11)]
+    shirt = new_product(api, "shirt")["id"]
+    assert change(api, "POST", shirt, *many[:10]) == 204
+    response = api.http.post(links_path(shirt), json=link_body(many[10]))
+    assert response.status_code == 422
+    assert "at most 10 variations" in only_error(response)["detail"]
+    assert change(api, "PUT", shirt, *many[1:]) == 204, "a replacement counts what it leaves"
+    assert sorted(linked_ids(api, shirt)) == sorted(many[1:])
