@@ -82,9 +82,9 @@ def load_relations(
         )
     named = variations_of_products(connection, None, product_ids)
     for product_id, variations in named.items():
-        if variations:
-            kinds = found.setdefault(product_id, {})
-            kinds[VARIATION] = [Reference(variation.id) for variation in variations]
+        kinds = found.setdefault(product_id, {})
+        # Ids kept under `product_references` before the service had variations name none.
+        kinds[VARIATION] = [Reference(variation.id) for variation in variations]
     return {
         product_id: ProductRelations(
             found.get(product_id, {}), product_id in parents, named[product_id]
