@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from pxm_jobs.store.engine import write_transaction
-from pxm_jobs.store.tables import products
+from pxm_jobs.store.tables import product_references, products
 from tests.conftest import DATABASES
 from tests.job_api import Json, only_error
 from tests.module_server import ModuleServer, serve_module
@@ -192,3 +192,28 @@ def test_a_child_product_names_no_variations_of_its_own(
     assert response.status_code == 422
     assert base in only_error(response)["detail"]
     assert linked_ids(api, child) == []
+
+
+def test_a_product_names_at_most_ten_variations(api: StoreClient) -> None:
+    many = [new_variation(api, f"V{n}")["id"] for n in range(11)]
+    shirt = new_product(api, "shirt")["id"]
+    assert change(api, "POST", shirt, *many[:10]) == 204
+    response = api.http.post(links_path(shirt), json=link_body(many[10]))
+    assert response.status_code == 422
+    assert "at most 10 variations" in only_error(response)["detail"]
+    assert change(api, "PUT", shirt, *many[1:]) == 204, "a replacement counts what it leaves"
+    assert sorted(linked_ids(api, shirt)) == sorted(many[1:])
+
+
+def test_ids_kept_before_variations_existed_name_nothing(
+    api: StoreClient, server: ModuleServer
+) -> None:
+    """Products could name any id under `product_references` until migration 0012."""
+    shirt = new_product(api, "shirt")["id"]
+    legacy = {"product_id": shirt, "kind": "variation", "target_id": "var-size", "position": 0}
+    with write_transaction(server.engine) as connection:
+        connection.execute(insert(product_references).values(legacy))
+    shown = api.http.get(f"/pcm/products/{shirt}").json()["data"]
+    assert shown["relationships"]["variations"]["data"] == []
+    assert "variations" not in shown["meta"]
+    assert linked_ids(api, shirt) == []

@@ -83,9 +83,9 @@ def load_relations(
         )
     named = variations_of_products(connection, None, product_ids)
     for product_id, variations in named.items():
-        if variations:
-            kinds = found.setdefault(product_id, {})
-            kinds[VARIATION] = [Reference(variation.id) for variation in variations]
+        kinds = found.setdefault(product_id, {})
+        # Ids kept under `product_references` before the service had variations name none.
+        kinds[VARIATION] = [Reference(variation.id) for variation in variations]
     built = children_by_options(
         connection, [product_id for product_id in product_ids if product_id in parents]
     )

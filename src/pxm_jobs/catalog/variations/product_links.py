@@ -74,6 +74,22 @@ def _existing(connection: Connection, store_id: str, variation_ids: Sequence[str
     )
 
 
+def _refuse_too_many(count: int, field: str) -> None:
+    if count > VARIATIONS_PER_PRODUCT_MAX:
+        raise InvalidVariationField(
+            field,
+            f"a product may have at most {VARIATIONS_PER_PRODUCT_MAX} variations; this would "
+            f"give it {count}",
+        )
+
+
+def _refuse_unknown(connection: Connection, store_id: str, variation_ids: Sequence[str]) -> None:
+    present = _existing(connection, store_id, variation_ids)
+    missing = [variation_id for variation_id in variation_ids if variation_id not in present]
+    if missing:
+        raise UnknownVariations(missing)
+
+
 def _linked(connection: Connection, product_id: str) -> set[str]:
     return set(
         connection.execute(
@@ -111,16 +127,10 @@ def change_product_variations(
                 )
             )
     else:
-        missing = [v for v in wanted if v not in _existing(connection, store_id, wanted)]
-        if missing:
-            raise UnknownVariations(missing)
+        _refuse_too_many(len(wanted), "data")
+        _refuse_unknown(connection, store_id, wanted)
         after = set(wanted) if action == REPLACE else linked | set(wanted)
-        if len(after) > VARIATIONS_PER_PRODUCT_MAX:
-            raise InvalidVariationField(
-                "data",
-                f"a product may have at most {VARIATIONS_PER_PRODUCT_MAX} variations; this "
-                f"would give it {len(after)}",
-            )
+        _refuse_too_many(len(after), "data")
         if action == REPLACE:
             connection.execute(
                 delete(product_variations).where(
@@ -142,15 +152,8 @@ def link_new_product(
 ) -> None:
     """Name these variations on a product being created (in the same transaction)."""
     wanted = _unique(variation_ids)
-    missing = [v for v in wanted if v not in _existing(connection, store_id, wanted)]
-    if missing:
-        raise UnknownVariations(missing)
-    if len(wanted) > VARIATIONS_PER_PRODUCT_MAX:
-        raise InvalidVariationField(
-            "relationships.variations",
-            f"a product may have at most {VARIATIONS_PER_PRODUCT_MAX} variations, not "
-            f"{len(wanted)}",
-        )
+    _refuse_too_many(len(wanted), "relationships.variations")
+    _refuse_unknown(connection, store_id, wanted)
     _insert_links(connection, store_id, product_id, wanted)
 
 
