@@ -13,6 +13,6 @@ from tests.conftest import DATABASES
 
 @pytest.mark.parametrize("database", DATABASES)
 def test_the_benchmark_builds_rebuilds_and_prints_its_ratio(database: str) -> None:
-    [line] = child_products.run(database, 2, 3)
+    [line] = child_products.run(database, 2, 3, repeats=1)
     assert line.startswith(f"child-products {database} 9 children (2 variations x 3 options)")
     assert "floor" in line and "ratio" in line and "rebuilt after a rename" in line

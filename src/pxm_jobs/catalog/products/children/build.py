@@ -230,6 +230,12 @@ def _chosen(child: WantedChild) -> dict[str, Any]:
     return {name: child.values.get(name) for name in _REFRESHED}
 
 
+def _changed(current: _Child, child: WantedChild) -> dict[str, Any]:
+    """Only the columns that change: a rename of the base product writes names alone, and
+    leaves the children's facet rows as they are."""
+    return {name: value for name, value in _chosen(child).items() if current.values[name] != value}
+
+
 def _clashes(connection: Connection, store_id: str, plan: BuildPlan) -> list[JobErrorDetail]:
     holders = values_to_check([*plan.create, *(child for _, child in plan.update)])
     problems = duplicates_among(holders)
@@ -274,7 +280,10 @@ def _refresh_children(
         update_products(
             connection,
             store_id,
-            [{**_chosen(child), "id": child_id, "updated_at": now} for child_id, child in changes],
+            [
+                {**_changed(by_id[child_id], child), "id": child_id, "updated_at": now}
+                for child_id, child in changes
+            ],
         )
         if report_progress is not None:
             report_progress(done + start + len(changes), total)
