@@ -214,7 +214,11 @@ def _existing_children(connection: Connection, store_id: str, product_id: str) -
             products.c.child_options,
             products.c.independent_at.is_not(None).label("independent"),
             *columns,
-        ).where(products.c.store_id == store_id, products.c.parent_id == product_id)
+        )
+        .where(products.c.store_id == store_id, products.c.parent_id == product_id)
+        # A child updated directly meanwhile would be overwritten: its update waits instead,
+        # and finds it rebuilt.
+        .with_for_update()
     )
     return [
         _Child(row[0], row[1], bool(row[2]), dict(zip(_REFRESHED, row[3:], strict=True)))
