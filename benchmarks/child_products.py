@@ -28,7 +28,7 @@ from pxm_jobs.clock import utc_now
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import products
 from tests.acceptance.service import Client
-from tests.variation_api import Modifiers, variations_for
+from tests.variation_matrices import Modifiers, variations_for
 
 TARGET_RATIO = 3.0
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from tests.acceptance.conftest import Service
 from tests.acceptance.service import CLIENT_ID, CLIENT_SECRET
 from tests.pricebook_files import book, gzipped, lines_file, price
-from tests.variation_api import variations_for
+from tests.variation_matrices import variations_for
 
 GOOD_CSV = "name,sku,commodity_type\nTrail shoe,SHOE-1,physical\nRoad shoe,SHOE-2,physical\n"
 BAD_CSV = "name,sku,commodity_type\nBroken,B-1,vegetable\n"

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.acceptance.conftest import Service, start_service
 from tests.acceptance.service import CLIENT_ID, CLIENT_SECRET, ROOT, running
-from tests.variation_api import variations_for
+from tests.variation_matrices import variations_for
 
 SCREENSHOTS = ROOT / "build" / "screenshots"
 CHROMIUM = os.environ.get("PXM_CHROMIUM", "/usr/bin/chromium")

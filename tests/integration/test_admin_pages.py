@@ -23,7 +23,7 @@ from pxm_jobs.tenancy.stores import StoreCredentials, create_store
 from tests.admin_pages import attribute, hidden_value, post_form, problems_on, sign_in
 from tests.job_api import run_jobs
 from tests.pricebook_files import book, gzipped, lines_file, price
-from tests.variation_api import variations_for
+from tests.variation_matrices import variations_for
 
 GOOD_CSV = b"name,sku,commodity_type\nTrail shoe,SHOE-1,physical\nRoad shoe,SHOE-2,physical\n"
 BAD_CSV = b"name,sku,commodity_type\nBroken,B-1,vegetable\n"

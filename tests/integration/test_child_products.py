@@ -20,7 +20,7 @@ from tests.child_builds import (
 )
 from tests.job_api import run_jobs, show_job
 from tests.store_client import StoreClient, store_client
-from tests.variation_api import option_ids, variations_for
+from tests.variation_matrices import option_ids, variations_for
 
 SIZE_AND_COLOUR = {
     "Size": {

@@ -19,7 +19,7 @@ from tests.child_builds import (
 )
 from tests.job_api import csv_bytes, queue_import, rows_of, run_jobs, show_job
 from tests.store_client import StoreClient, store_client
-from tests.variation_api import (
+from tests.variation_matrices import (
     add_option,
     add_variation,
     attach,
