@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from benchmarks import (
     attribute_filter,
+    child_products,
     claim_latency,
     export_speed,
     hierarchy_duplicate,
@@ -38,6 +39,9 @@ def main() -> None:
         for line in attribute_filter.run(database, 100_000, 21):
             print(line, flush=True)
         print(attribute_filter.import_cost(database, 49_999), flush=True)
+    for database in ("sqlite", "postgresql"):
+        for line in child_products.run(database, 4, 10):
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,21 @@ class _Store:
         response.raise_for_status()
         return str(response.json()["data"]["id"])
 
+    def real_variations(self, data: Json) -> None:
+        """Every variation a product names is one this store has (a product names only those)."""
+        linked = ((data.get("relationships") or {}).get("variations") or {}).get("data") or []
+        for item in linked:
+            if "id" not in item:
+                continue
+            self.count += 1
+            attributes = {"name": f"Stand-in variation {self.count}"}
+            response = self.http.post(
+                "/pcm/variations",
+                json={"data": {"type": "product-variation", "attributes": attributes}},
+            )
+            response.raise_for_status()
+            item["id"] = str(response.json()["data"]["id"])
+
     def real_components(self, attributes: Json) -> None:
         """Every option of a bundle's components names a product this store has."""
         stand_ins: dict[str, str] = {}
@@ -86,6 +101,7 @@ def replay_examples(http: httpx.Client, path: Path) -> list[str]:
     for name, value in _examples(document, "/pcm/products", "post"):
         body = copy.deepcopy(value)
         store.real_components(body["data"]["attributes"])
+        store.real_variations(body["data"])
         created = check(
             f"create product ({name})", http.post("/pcm/products", json=body), body["data"]
         )
@@ -98,6 +114,7 @@ def replay_examples(http: httpx.Client, path: Path) -> list[str]:
         product_id = store.product()
         body["data"]["id"] = product_id
         store.real_components(body["data"]["attributes"])
+        store.real_variations(body["data"])
         url = f"/pcm/products/{product_id}"
         check(f"update product ({name})", http.put(url, json=body), body["data"], url)
     for name, value in _examples(document, "/pcm/hierarchies", "post"):

@@ -1,6 +1,7 @@
 // Drives Elastic Path's JavaScript SDK (35.0.0) against a running pxm-jobs: the product, node,
-// hierarchy and relationship calls a store-seeding tool makes. Exits non-zero on the first
-// call that fails or answers something other than what the SDK's users rely on.
+// hierarchy, relationship, variation and child-product calls a store-seeding tool makes. Exits
+// non-zero on the first call that fails or answers something other than what the SDK's users
+// rely on.
 import assert from 'node:assert/strict'
 import { gateway, MemoryStorageFactory } from '@elasticpath/js-sdk'
 
@@ -56,9 +57,11 @@ const mug = await step('PCM.Create a product with custom inputs and attributes',
 })
 
 const lid = await step('PCM.Create a product with build rules and variations', async () => {
+  // A product names variations of its store: make one first.
+  const colour = await ep.PCMVariations.CreateVariation({ attributes: { name: `Lid colour ${run}` } })
   const { data } = await ep.PCM.Create({
     ...product('lid', { build_rules: { default: 'include', exclude: [['opt-1', 'opt-2']] } }),
-    relationships: { variations: { data: [{ type: 'product-variation', id: 'var-1' }] } },
+    relationships: { variations: { data: [{ type: 'product-variation', id: colour.data.id }] } },
   })
   assert.equal(data.attributes.build_rules.default, 'include')
   return data
@@ -175,6 +178,111 @@ await step('PCM.MainImageRelationships', async () => {
   const { data } = await ep.PCM.MainImageRelationships.Get(mug.id)
   assert.deepEqual(data, [{ type: 'file', id: 'image-2' }])
   await ep.PCM.MainImageRelationships.Delete(mug.id, 'image-2')
+})
+
+// Variations, their options and modifiers, and a base product's children built from them.
+const size = await step('PCMVariations.CreateVariation', async () => {
+  const { data } = await ep.PCMVariations.CreateVariation({ attributes: { name: `Size ${run}`, sort_order: 2 } })
+  assert.equal(data.type, 'product-variation')
+  return data
+})
+
+await step('PCMVariations.UpdateVariation, Get and All', async () => {
+  await ep.PCMVariations.UpdateVariation(size.id, { attributes: { name: `Mug size ${run}` } })
+  const { data } = await ep.PCMVariations.Get(size.id)
+  assert.equal(data.attributes.name, `Mug size ${run}`)
+  const listed = await ep.PCMVariations.All()
+  assert.ok(listed.data.some((item) => item.id === size.id))
+})
+
+const sizeOption = async (name) => {
+  const { data } = await ep.PCMVariations.CreateVariationsOption(size.id, {
+    attributes: { name, description: `${name} mug` },
+  })
+  assert.equal(data.type, 'product-variation-option')
+  for (const [type, value] of [['sku_append', `-${name}`], ['slug_append', `-${name.toLowerCase()}`]]) {
+    const modifier = await ep.PCMVariations.CreateVariationsModifier(size.id, data.id, {
+      attributes: { type, value },
+    })
+    assert.equal(modifier.data.type, 'product-variation-modifier')
+  }
+  return data
+}
+const small = await step('PCMVariations.CreateVariationsOption with modifiers', () => sizeOption('S'))
+const large = await step('PCMVariations.CreateVariationsOption another', () => sizeOption('L'))
+
+await step('PCMVariations.VariationsOption(s), UpdateVariationsOption', async () => {
+  await ep.PCMVariations.UpdateVariationsOption(size.id, large.id, {
+    attributes: { name: 'L', description: 'Large mug' },
+  })
+  const { data } = await ep.PCMVariations.VariationsOption(size.id, large.id)
+  assert.equal(data.attributes.description, 'Large mug')
+  const listed = await ep.PCMVariations.VariationsOptions(size.id)
+  assert.deepEqual(listed.data.map((item) => item.id).sort(), [small.id, large.id].sort())
+})
+
+await step('PCMVariations.VariationsModifier(s), Update and DeleteVariationsModifier', async () => {
+  const modifier = await ep.PCMVariations.CreateVariationsModifier(size.id, small.id, {
+    attributes: { type: 'name_append', value: ' (S)' },
+  })
+  await ep.PCMVariations.UpdateVariationsModifier(size.id, small.id, modifier.data.id, {
+    attributes: { type: 'name_append', value: ' small' },
+  })
+  const { data } = await ep.PCMVariations.VariationsModifier(size.id, small.id, modifier.data.id)
+  assert.equal(data.attributes.value, ' small')
+  const listed = await ep.PCMVariations.VariationsModifiers(size.id, small.id)
+  assert.equal(listed.data.length, 3)
+  await ep.PCMVariations.DeleteVariationsModifier(size.id, small.id, modifier.data.id)
+})
+
+const cup = await step('PCM.VariationsRelationships.Create and All', async () => {
+  const { data } = await ep.PCM.Create(product('cup', { slug: `cup-${run}` }))
+  await ep.PCM.VariationsRelationships.Create(data.id, [size.id])
+  const linked = await ep.PCM.VariationsRelationships.All(data.id)
+  assert.deepEqual(linked.data.map((item) => item.id), [size.id])
+  return data
+})
+
+await step('PCM.BuildChildProducts', async () => {
+  const { data } = await ep.PCM.BuildChildProducts(cup.id)
+  assert.equal(data.type, 'pim-job')
+  assert.equal(data.attributes.type, 'child-products')
+  let job = data
+  for (let attempt = 0; attempt < 200 && !['success', 'failed'].includes(job.attributes.status); attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    job = (await ep.PCM.Jobs.Get(data.id)).data
+  }
+  assert.equal(job.attributes.status, 'success')
+})
+
+await step('PCM.GetChildProducts of a built product', async () => {
+  const { data } = await ep.PCM.GetChildProducts(cup.id)
+  assert.deepEqual(data.map((child) => child.attributes.sku).sort(), [`cup-${run}-L`, `cup-${run}-S`])
+  for (const child of data) {
+    assert.deepEqual(child.meta.product_types, ['child'])
+    assert.equal(child.relationships.base_product.data.id, cup.id)
+  }
+  const base = await ep.PCM.Get(cup.id)
+  assert.deepEqual(base.data.meta.product_types, ['parent'])
+  assert.equal(Object.keys(base.data.meta.variation_matrix).length, 2)
+})
+
+await step('PCMVariations.DeleteVariationsOption, then a rebuild drops its child', async () => {
+  await ep.PCMVariations.DeleteVariationsOption(size.id, large.id)
+  await ep.PCM.BuildChildProducts(cup.id)
+  let children = []
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    children = (await ep.PCM.GetChildProducts(cup.id)).data
+    if (children.length === 1) break
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  assert.deepEqual(children.map((child) => child.attributes.sku), [`cup-${run}-S`])
+})
+
+await step('PCM.VariationsRelationships.Delete, then PCMVariations.Delete', async () => {
+  await ep.PCM.VariationsRelationships.Delete(cup.id, [size.id])
+  await ep.PCMVariations.Delete(size.id)
+  await assert.rejects(ep.PCMVariations.Get(size.id))
 })
 
 await step('PCM.Delete refuses a product in a bundle, then deletes the bundle', async () => {

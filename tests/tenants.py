@@ -88,8 +88,9 @@ def new_tenant(http: TestClient, engine: Engine, name: str) -> Tenant:
 
 
 def seed_tenant(http: TestClient, engine: Engine, settings: Settings, tenant: Tenant) -> None:
-    """A product in a node of a hierarchy, a finished export, a failed and a pending import,
-    and a webhook told of the jobs' events (no courier runs: they stay undelivered)."""
+    """A product in a node of a hierarchy, a variation with an option and its modifier, a
+    finished export, a failed and a pending import, and a webhook told of the jobs' events (no
+    courier runs: they stay undelivered)."""
 
     def created(path: str, document: Any = None, **kwargs: Any) -> dict[str, Any]:
         response = http.post(path, json=document, headers=tenant.admin, **kwargs)
@@ -127,6 +128,23 @@ def seed_tenant(http: TestClient, engine: Engine, settings: Settings, tenant: Te
             }
         },
     )
+    variation = created(
+        "/pcm/variations",
+        {"data": {"type": "product-variation", "attributes": {"name": "Size"}}},
+    )
+    option = created(
+        f"/pcm/variations/{variation['id']}/options",
+        {"data": {"type": "product-variation-option", "attributes": {"name": "Large"}}},
+    )
+    variation_modifier = created(
+        f"/pcm/variations/{variation['id']}/options/{option['id']}/modifiers",
+        {
+            "data": {
+                "type": "product-variation-modifier",
+                "attributes": {"type": "sku_append", "value": "-L"},
+            }
+        },
+    )
     integration = http.post(
         "/v2/integrations",
         json={
@@ -152,6 +170,9 @@ def seed_tenant(http: TestClient, engine: Engine, settings: Settings, tenant: Te
         "pricebook_id": [book["id"]],
         "price_id": [price["id"]],
         "modifier_id": [modifier["id"]],
+        "variation_id": [variation["id"]],
+        "option_id": [option["id"]],
+        "variation_modifier_id": [variation_modifier["id"]],
         "job_id": [pending["id"], failed["id"], export["id"]],
         "integration_id": [integration["id"]],
         "integration_job_id": [

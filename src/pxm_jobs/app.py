@@ -29,12 +29,17 @@ from pxm_jobs.api.pricebooks import (
     price_routes,
     pricebook_routes,
 )
+from pxm_jobs.api.products import build_routes as product_build_routes
 from pxm_jobs.api.products import relationship_routes as product_relationship_routes
 from pxm_jobs.api.products import routes as product_routes
 from pxm_jobs.api.products import tag_routes
 from pxm_jobs.api.request_head import RequestHeadLimitMiddleware
 from pxm_jobs.api.request_id import RequestIdMiddleware
 from pxm_jobs.api.token_guard import TokenGuard
+from pxm_jobs.api.variations import modifier_routes as variation_modifier_routes
+from pxm_jobs.api.variations import option_routes as variation_option_routes
+from pxm_jobs.api.variations import product_routes as product_variation_routes
+from pxm_jobs.api.variations import variation_routes
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import RUNNERS
 from pxm_jobs.queue.status_watch import StatusWatch
@@ -97,7 +102,13 @@ def create_app(
     app.include_router(
         product_relationship_routes.router, prefix="/pcm/products", responses=ADMIN_ERRORS
     )
+    app.include_router(product_build_routes.router, prefix="/pcm/products", responses=ADMIN_ERRORS)
+    app.include_router(
+        product_variation_routes.router, prefix="/pcm/products", responses=ADMIN_ERRORS
+    )
     app.include_router(tag_routes.router, prefix="/pcm/tags", responses=ADMIN_ERRORS)
+    for variations in (variation_routes, variation_option_routes, variation_modifier_routes):
+        app.include_router(variations.router, prefix="/pcm/variations", responses=ADMIN_ERRORS)
     # Outside /pcm: a signed link, not a bearer token, lets its holder download the file.
     app.include_router(downloads_api.router)
     # Outside /pcm and without a token, as scrapers expect; it names no store.

@@ -72,7 +72,8 @@ class LiveService:
 
 
 def seed_store(client: Client) -> dict[str, list[str]]:
-    """A product in a node of a hierarchy, and a job of each kind that has ended."""
+    """A product in a node of a hierarchy, a variation with an option and its modifier, and a
+    job of each kind that has ended."""
     http = client.http
 
     def created(path: str, document: Any = None, **kwargs: Any) -> str:
@@ -110,6 +111,22 @@ def seed_store(client: Client) -> dict[str, list[str]]:
             }
         },
     )
+    variation = created(
+        "/pcm/variations", {"data": {"type": "product-variation", "attributes": {"name": "Size"}}}
+    )
+    option = created(
+        f"/pcm/variations/{variation}/options",
+        {"data": {"type": "product-variation-option", "attributes": {"name": "Large"}}},
+    )
+    variation_modifier = created(
+        f"/pcm/variations/{variation}/options/{option}/modifiers",
+        {
+            "data": {
+                "type": "product-variation-modifier",
+                "attributes": {"type": "sku_append", "value": "-L"},
+            }
+        },
+    )
     jobs = [
         created("/pcm/products/export"),
         created("/pcm/products/import", files={"file": ("bad.csv", BAD_ROW_CSV)}),
@@ -134,6 +151,9 @@ def seed_store(client: Client) -> dict[str, list[str]]:
         "pricebook_id": [book],
         "price_id": [price],
         "modifier_id": [modifier],
+        "variation_id": [variation],
+        "option_id": [option],
+        "variation_modifier_id": [variation_modifier],
         "job_id": jobs,
         "integration_id": [integration],
     }

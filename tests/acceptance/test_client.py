@@ -13,6 +13,7 @@ from pathlib import Path
 from tests.acceptance.conftest import Service
 from tests.acceptance.service import CLIENT_ID, CLIENT_SECRET
 from tests.pricebook_files import book, gzipped, lines_file, price
+from tests.variation_matrices import variations_for
 
 GOOD_CSV = "name,sku,commodity_type\nTrail shoe,SHOE-1,physical\nRoad shoe,SHOE-2,physical\n"
 BAD_CSV = "name,sku,commodity_type\nBroken,B-1,vegetable\n"
@@ -165,6 +166,31 @@ def test_a_hierarchy_is_duplicated_with_its_products(service: Service) -> None:
     copy = service.client.http.get(f"/pcm/hierarchies/{copy_id}").json()["data"]
     assert copy["attributes"]["name"] == "Footwear (copy)"
     unknown = pxm_jobs(service, "duplicate", "00000000-0000-4000-8000-000000000000")
+    assert unknown.returncode == 2 and "404" in unknown.stderr
+
+
+def test_a_base_product_builds_its_children(service: Service) -> None:
+    document = {
+        "data": {
+            "type": "product",
+            "attributes": {"name": "Shirt", "sku": "SHIRT", "commodity_type": "physical"},
+        }
+    }
+    shirt = service.client.http.post("/pcm/products", json=document).json()["data"]
+    sizes = {size: {"sku_append": f"-{size}", "slug_append": f"-{size}"} for size in "SML"}
+    variations_for(service.client.http, shirt["id"], {"Size": sizes})
+    done = pxm_jobs(service, "build", shirt["id"], "--wait")
+    assert done.returncode == 0, done.stderr
+    assert "children: 3 created, 0 updated, 0 deleted" in done.stdout
+    again = pxm_jobs(service, "build", shirt["id"], "--wait", "--json")
+    assert json.loads(again.stdout)["data"]["meta"]["children"]["unchanged"] == 3
+    listed = service.client.http.get(f"/pcm/products/{shirt['id']}/children").json()
+    assert sorted(child["attributes"]["sku"] for child in listed["data"]) == [
+        "SHIRT-L",
+        "SHIRT-M",
+        "SHIRT-S",
+    ]
+    unknown = pxm_jobs(service, "build", "00000000-0000-4000-8000-000000000000")
     assert unknown.returncode == 2 and "404" in unknown.stderr
 
 

@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.acceptance.conftest import Service, start_service
 from tests.acceptance.service import CLIENT_ID, CLIENT_SECRET, ROOT, running
+from tests.variation_matrices import variations_for
 
 SCREENSHOTS = ROOT / "build" / "screenshots"
 CHROMIUM = os.environ.get("PXM_CHROMIUM", "/usr/bin/chromium")
@@ -128,6 +129,20 @@ def test_a_person_watches_steers_and_downloads_jobs(
         exported = Path(downloading.value.path()).read_text()
         assert "BOOT-1," in exported and "BOOT-100," in exported and "BOOT-2," not in exported
         shoot(page, database, "job-export")
+
+        # A base product's children, built from the page once it has variations.
+        shirt = {"name": "Shirt", "sku": "SHIRT", "commodity_type": "physical"}
+        created = service.client.http.post(
+            "/pcm/products", json={"data": {"type": "product", "attributes": shirt}}
+        ).json()["data"]
+        sizes = {size: {"sku_append": f"-{size}", "slug_append": f"-{size}"} for size in "SML"}
+        variations_for(service.client.http, created["id"], {"Size": sizes})
+        page.get_by_role("link", name="Start a job").first.click()
+        page.get_by_label("Base product", exact=True).select_option(created["id"])
+        page.get_by_role("button", name="Build").click()
+        expect(job_status(page)).to_have_text("success", timeout=LIVE_TIMEOUT_MS)
+        expect(page.locator("#job")).to_contain_text("3 created, 0 updated")
+        shoot(page, database, "job-build")
 
         page.get_by_role("link", name="Jobs", exact=True).click()
         table = page.locator("table.jobs")

@@ -23,6 +23,7 @@ from pxm_jobs.tenancy.stores import StoreCredentials, create_store
 from tests.admin_pages import attribute, hidden_value, post_form, problems_on, sign_in
 from tests.job_api import run_jobs
 from tests.pricebook_files import book, gzipped, lines_file, price
+from tests.variation_matrices import variations_for
 
 GOOD_CSV = b"name,sku,commodity_type\nTrail shoe,SHOE-1,physical\nRoad shoe,SHOE-2,physical\n"
 BAD_CSV = b"name,sku,commodity_type\nBroken,B-1,vegetable\n"
@@ -336,6 +337,37 @@ def test_a_hierarchy_is_picked_from_a_list_and_copied(browser: Browser) -> None:
     (job,) = browser.jobs()
     assert job["attributes"]["type"] == "hierarchy-duplicate"  # type: ignore[index]
     assert job["meta"]["copied_from"] == created["id"]  # type: ignore[index]
+
+
+def test_a_base_product_is_picked_and_its_children_built(
+    browser: Browser, engine: Engine, settings: Settings
+) -> None:
+    document = {
+        "data": {
+            "type": "product",
+            "attributes": {"name": "Shirt", "sku": "SHIRT", "commodity_type": "physical"},
+        }
+    }
+    shirt = browser.api.post("/pcm/products", json=document).json()["data"]
+    sizes = {size: {"sku_append": f"-{size}", "slug_append": f"-{size}"} for size in "SM"}
+    variations_for(browser.api, shirt["id"], {"Size": sizes})
+    page = browser.http.get("/admin/start").text
+    assert f'<option value="{shirt["id"]}"' in page and "Shirt (SHIRT) · 1 variation" in page
+    answer = post_form(
+        browser.http, "/admin/start", "/admin/start/build", {"product_id": shirt["id"]}
+    )
+    assert answer.status_code == 303
+    run_jobs(engine, settings)
+    shown = browser.http.get(answer.headers["location"]).text
+    assert "child-products" in shown and "status-success" in shown
+    assert "2 created, 0 updated, 0 unchanged, 0 deleted" in shown
+    children = browser.api.get(f"/pcm/products/{shirt['id']}/children").json()["data"]
+    assert sorted(child["attributes"]["sku"] for child in children) == ["SHIRT-M", "SHIRT-S"]
+    # Children are not offered as base products; a missing pick is said on the page.
+    again = browser.http.get("/admin/start").text
+    assert all(f'<option value="{child["id"]}"' not in again for child in children)
+    refused = post_form(browser.http, "/admin/start", "/admin/start/build", {"product_id": ""})
+    assert refused.status_code == 422 and "Pick the product" in refused.text
 
 
 def test_a_live_region_answers_304_until_its_jobs_change(

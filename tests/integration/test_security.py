@@ -49,6 +49,8 @@ NODE = "/pcm/hierarchies/{hierarchy_id}/nodes/{node_id}"
 PRODUCT = "/pcm/products/{product_id}"
 BOOK = "/pcm/pricebooks/{pricebook_id}"
 USD = {"USD": {"amount": 100, "includes_tax": False}}
+VARIATION = "/pcm/variations/{variation_id}"
+OPTION = VARIATION + "/options/{option_id}"
 
 
 @dataclass
@@ -129,6 +131,26 @@ def valid_body(endpoint: Endpoint, own: dict[str, str]) -> Any:
         ("PUT", BOOK + "/modifiers/{modifier_id}"): {
             "data": {"type": "price-modifier", "attributes": {"name": "Mine now"}}
         },
+        ("PUT", VARIATION): {"data": {"type": "product-variation", "attributes": {"name": "Mine"}}},
+        ("POST", VARIATION + "/options"): {
+            "data": {"type": "product-variation-option", "attributes": {"name": "Planted"}}
+        },
+        ("PUT", OPTION): {"data": {"type": "product-variation-option", "attributes": {}}},
+        ("POST", OPTION + "/modifiers"): {
+            "data": {
+                "type": "product-variation-modifier",
+                "attributes": {"type": "status", "value": "live"},
+            }
+        },
+        ("PUT", OPTION + "/modifiers/{variation_modifier_id}"): {
+            "data": {"type": "product-variation-modifier", "attributes": {"value": "-XL"}}
+        },
+        **{
+            (method, PRODUCT + "/relationships/variations"): {
+                "data": [{"type": "product-variation", "id": own["variation_id"]}]
+            }
+            for method in ("POST", "PUT", "DELETE")
+        },
         ("PUT", "/v2/integrations/{integration_id}"): {
             "data": {"type": "integration", "name": "Mine now"}
         },
@@ -207,6 +229,10 @@ def test_ids_of_another_store_in_a_body_are_unknown_there(world: World) -> None:
             {"data": [{"type": "product", "id": theirs["product_id"]}]},
         ),
         (f"{node}/relationships/parent", {"data": {"type": "node", "id": theirs["node_id"]}}),
+        (
+            PRODUCT.format(**own) + "/relationships/variations",
+            {"data": [{"type": "product-variation", "id": theirs["variation_id"]}]},
+        ),
     ]:
         method = "PUT" if path.endswith("parent") else "POST"
         response = world.http.request(method, path, json=document, headers=world.ours.admin)

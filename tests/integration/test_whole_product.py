@@ -20,6 +20,7 @@ from pxm_jobs.store.engine import write_transaction
 from pxm_jobs.store.tables import products
 from tests.job_api import Json, only_error
 from tests.store_client import StoreClient, store_client
+from tests.variation_api import new_variation
 
 
 @pytest.fixture
@@ -85,23 +86,27 @@ def test_eps_create_examples_succeed_and_read_back_as_sent(api: StoreClient) -> 
     mug = create(api, PERSONALISED)
     assert mug["attributes"] == PERSONALISED
     assert mug["meta"]["product_types"] == ["standard"]
+    # Listed highest sort_order first: the order builds and `meta.variations` use.
+    size = new_variation(api, "Size", sort_order=2)["id"]
+    colour = new_variation(api, "Colour", sort_order=1)["id"]
     shirt = create(
         api,
         {"name": "Polo", "sku": "POLO", "commodity_type": "physical", "build_rules": BUILD_RULES},
         relationships={
             "variations": {
                 "data": [
-                    {"type": "product-variation", "id": "var-size"},
-                    {"type": "product-variation", "id": "var-colour"},
+                    {"type": "product-variation", "id": size},
+                    {"type": "product-variation", "id": colour},
                 ]
             }
         },
     )
     assert shirt["attributes"]["build_rules"] == BUILD_RULES
     assert [item["id"] for item in shirt["relationships"]["variations"]["data"]] == [
-        "var-size",
-        "var-colour",
+        size,
+        colour,
     ]
+    assert [variation["name"] for variation in shirt["meta"]["variations"]] == ["Size", "Colour"]
     tea, cups = simple(api, "Tea", "TEA"), simple(api, "Cups", "CUPS")
     components = {
         "drink": {

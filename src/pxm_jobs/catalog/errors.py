@@ -94,3 +94,12 @@ class ProductRejected(CatalogError):
 
 class InvalidExportColumns(CatalogError):
     """The export columns cannot be written."""
+
+
+class ChildrenRejected(CatalogError):
+    """The children cannot be built; nothing was written."""
+
+    def __init__(self, problems: Sequence[JobErrorDetail]) -> None:
+        self.problems = list(problems)
+        first = self.problems[0].message if self.problems else "the build was rejected"
+        super().__init__(first)

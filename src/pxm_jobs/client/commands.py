@@ -1,8 +1,8 @@
-"""The client's commands: start jobs (import, import-prices, export, duplicate), follow and
-steer them.
+"""The client's commands: start jobs (import, import-prices, export, duplicate, build), follow
+and steer them.
 
 A command that starts a job is its API request and a call to `submit`; adding one for a new job
-type (`build`) is a function of a few lines like `duplicate`.
+type is a function of a few lines like `duplicate` or `build`.
 """
 
 from __future__ import annotations
@@ -212,6 +212,27 @@ def duplicate_hierarchy(
         )
 
 
+def build_children(
+    product_id: str,
+    wait: WaitOption = False,
+    as_json: JsonOption = False,
+    api_url: ApiUrlOption = None,
+    client_id: ClientIdOption = None,
+    client_secret: ClientSecretOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """Build a base product's children from its variations (a child-products job)."""
+    with client_for(api_url, client_id, client_secret, profile) as client:
+        submit(
+            client,
+            "POST",
+            f"/pcm/products/{product_id}/build",
+            wait=wait,
+            as_json=as_json,
+            json={},
+        )
+
+
 def login(
     api_url: ApiUrlOption = None,
     client_id: ClientIdOption = None,
@@ -364,5 +385,6 @@ def install_client_commands(app: typer.Typer) -> None:
     app.command("import-prices")(import_prices)
     app.command("export")(export_products)
     app.command("duplicate")(duplicate_hierarchy)
+    app.command("build")(build_children)
     app.command("login")(login)
     app.add_typer(jobs_app, name="jobs")

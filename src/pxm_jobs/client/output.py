@@ -38,7 +38,7 @@ def unit_of(job: dict[str, Any]) -> str:
 
 
 def outcome_of(job: dict[str, Any]) -> str:
-    """A finished job's result in a few words: counts, files or the new hierarchy."""
+    """A finished job's result in a few words: counts, files, children or the new hierarchy."""
     meta = job.get("meta") or {}
     parts = []
     if meta.get("dry_run"):
@@ -48,6 +48,12 @@ def outcome_of(job: dict[str, Any]) -> str:
     if meta.get("file_locations"):
         count = len(meta["file_locations"])
         parts.append(f"{count} file{'' if count == 1 else 's'}")
+    if meta.get("children"):
+        children = meta["children"]
+        parts.append(
+            f"children: {children['created']:,} created, {children['updated']:,} updated, "
+            f"{children['deleted']:,} deleted"
+        )
     if job["attributes"]["type"] == "hierarchy-duplicate" and meta.get("hierarchy_id"):
         parts.append(f"hierarchy {meta['hierarchy_id']}")
     return ", ".join(parts)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pxm_jobs.jobs import hierarchy_duplicate, pricebook_import, product_export, product_import
+from pxm_jobs.jobs import (
+    child_products,
+    hierarchy_duplicate,
+    pricebook_import,
+    product_export,
+    product_import,
+)
 from pxm_jobs.jobs.kind import JobKind
 from pxm_jobs.queue.runner import RunnerRegistry
 
@@ -15,6 +21,7 @@ JOB_KINDS: Mapping[str, JobKind] = {
         product_export.KIND,
         hierarchy_duplicate.KIND,
         pricebook_import.KIND,
+        child_products.KIND,
     )
 }
 

@@ -225,6 +225,12 @@ products = Table(
     # The base product of a child built from its variations. No foreign key (adding one on
     # SQLite means rebuilding the table): deleting a base product deletes its children itself.
     _uuid("parent_id", nullable=True),
+    # On a child: the option of each variation it was built from, {variation id: option id}.
+    # A rebuild matches children to combinations by it (see `catalog.products.children.plan`).
+    Column("child_options", json_type(), nullable=True),
+    # On a child: when it was first updated directly. From then on it is independent of its
+    # base product, and no rebuild changes or deletes it.
+    Column("independent_at", UtcDateTime, nullable=True),
     Index("uq_products_store_sku", "store_id", "sku", unique=True),
     Index("uq_products_store_slug", "store_id", "slug", unique=True),
     Index("uq_products_store_external_ref", "store_id", "external_ref", unique=True),
@@ -351,6 +357,65 @@ node_products = Table(
     _uuid("product_id", ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
     # Deleting a product finds its links through this index.
     Index("ix_node_products_product", "product_id"),
+)
+
+# -- variations: what a base product's children are built from -------------------------------
+
+# A variation (Size, Colour) and its options (S, M, L) belong to a store; a base product names
+# the variations its children vary over in `product_variations`.
+variations = Table(
+    "variations",
+    metadata,
+    _uuid("id", primary_key=True),
+    _uuid("store_id", ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("sort_order", Integer, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_variations_store_created", "store_id", "created_at", "id"),
+)
+
+variation_options = Table(
+    "variation_options",
+    metadata,
+    _uuid("id", primary_key=True),
+    _uuid("store_id", ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    _uuid("variation_id", ForeignKey("variations.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=True),
+    Column("sort_order", Integer, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_variation_options_variation_id", "variation_id"),
+)
+
+# How an option changes the child it makes: `value` for most types (a string, or an object or
+# array for custom_inputs_equals / build_rules_equals / locales_equals), `seek`/`set` for the
+# builders, `reference_name` for `price`. One modifier of each type per option.
+variation_modifiers = Table(
+    "variation_modifiers",
+    metadata,
+    _uuid("id", primary_key=True),
+    _uuid("store_id", ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    _uuid("option_id", ForeignKey("variation_options.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("value", json_type(), nullable=True),
+    Column("seek", Text, nullable=True),
+    Column("set", Text, nullable=True),
+    Column("reference_name", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("uq_variation_modifiers_option_type", "option_id", "type", unique=True),
+)
+
+# The variations a base product's children vary over. Deleting a product drops its rows; a
+# variation in use cannot be deleted (the key refuses it, and the catalog says so first).
+product_variations = Table(
+    "product_variations",
+    metadata,
+    _uuid("product_id", ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+    _uuid("variation_id", ForeignKey("variations.id"), primary_key=True),
+    Index("ix_product_variations_variation_id", "variation_id"),
 )
 
 # Price books hold one price per SKU; price names and external refs are unique in their book,

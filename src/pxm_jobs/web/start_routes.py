@@ -1,7 +1,7 @@
 """Starting jobs from a page: one form per job type, each making the API request for it.
 
-A job type's form is a `StartForm` in START_FORMS and a template; a new job type (building
-child products) is one more of each.
+A job type's form is a `StartForm` in START_FORMS and a template; a new job type is one more
+of each.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from pxm_jobs.web.pages import ADMIN, IDEMPOTENCY_FIELD, Session, SessionDep, re
 router = APIRouter(include_in_schema=False)
 
 HIERARCHIES_LISTED = 100
+PRODUCTS_LISTED = 100
+# Products whose children can be built: not children themselves, not bundles.
+BASE_PRODUCTS_FILTER = "in(product_types,standard,parent)"
 
 Submit = Callable[[ServiceApi, FormData, dict[str, str]], Awaitable[ApiAnswer | str]]
 Prepare = Callable[[Session, ServiceApi], Awaitable[dict[str, Any]]]
@@ -104,6 +107,24 @@ async def submit_duplicate(
     )
 
 
+async def submit_build(api: ServiceApi, form: FormData, headers: dict[str, str]) -> ApiAnswer | str:
+    product_id = text(form, "product_id")
+    if not product_id:
+        return "Pick the product whose children to build."
+    return await api.post(f"/pcm/products/{product_id}/build", headers=headers, json={})
+
+
+async def list_base_products(session: Session, api: ServiceApi) -> dict[str, Any]:
+    params = {"filter": BASE_PRODUCTS_FILTER, "page[limit]": str(PRODUCTS_LISTED)}
+    answer = session.check(await api.get("/pcm/products", params=params))
+    if not answer.ok:
+        return {"base_products": [], "base_product_problems": answer.problems}
+    return {
+        "base_products": answer.data,
+        "base_products_total": answer.document["meta"]["results"]["total"],
+    }
+
+
 async def list_hierarchies(session: Session, api: ServiceApi) -> dict[str, Any]:
     answer = session.check(
         await api.get("/pcm/hierarchies", params={"page[limit]": str(HIERARCHIES_LISTED)})
@@ -131,6 +152,13 @@ START_FORMS = (
         "_start_duplicate.html",
         submit_duplicate,
         prepare=list_hierarchies,
+    ),
+    StartForm(
+        "build",
+        "Build child products",
+        "_start_build.html",
+        submit_build,
+        prepare=list_base_products,
     ),
     StartForm(
         "import-prices",

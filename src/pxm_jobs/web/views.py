@@ -23,7 +23,7 @@ PROGRESS_UNITS = {
 COUNTED_NAMES = {"pricebooks": "price books"}
 # Meta keys shown on their own (links, counts, progress) rather than in the meta table.
 SHOWN_APART = frozenset(
-    {"file_locations", "error_file_location", "progress", "queue_position", "rows"}
+    {"file_locations", "error_file_location", "progress", "queue_position", "rows", "children"}
 )
 META_LABELS = {
     "x_request_id": "Request id",
@@ -68,6 +68,7 @@ class JobView:
     files: list[FileLink]
     error_file: FileLink | None
     meta: list[tuple[str, str]] = field(default_factory=list)
+    children: str | None = None  # what a finished build did to the children, in words
 
     @property
     def finished(self) -> bool:
@@ -112,6 +113,7 @@ def job_view(document: dict[str, Any]) -> JobView:
         if progress
         else None,
         counts=counts_text(meta.get("rows")),
+        children=children_text(meta.get("children")),
         files=[file_link(url) for url in meta.get("file_locations") or ()],
         error_file=file_link(error_file) if error_file else None,
         meta=[
@@ -135,6 +137,19 @@ def counts_text(rows: dict[str, Any] | None) -> str | None:
         f"{counted['updated']:,} updated"
         for name, counted in rows.items()
     )
+
+
+def children_text(children: dict[str, Any] | None) -> str | None:
+    """`meta.children` of a finished build in words; independent children only when there are."""
+    if not children:
+        return None
+    text = (
+        f"{children['created']:,} created, {children['updated']:,} updated, "
+        f"{children['unchanged']:,} unchanged, {children['deleted']:,} deleted"
+    )
+    if children.get("independent"):
+        text += f"; {children['independent']:,} independent left as they are"
+    return text
 
 
 def file_link(url: str) -> FileLink:

@@ -2,8 +2,9 @@
 
 Custom data reads as `attributes.extensions["products(<template>)"]`; `relationships` has
 EP's six entries with links that resolve on this service; `meta.product_types` is derived
-from the product (components, a base product, children) and `meta.variation_matrix` is empty
-until children are built.
+from the product (components, a base product, children); a base product's `meta.variations`
+lists its variations with their options, and `meta.variation_matrix` the children built from
+them (empty until they are built).
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from typing import Any, Final
 
 from sqlalchemy import Connection
 
+from pxm_jobs.catalog.products.children.variations_shown import (
+    ChildVariation,
+    load_child_variations,
+)
 from pxm_jobs.catalog.products.queries import Product, find_products_by
 from pxm_jobs.catalog.products.relations import (
     FILE,
@@ -23,6 +28,8 @@ from pxm_jobs.catalog.products.relations import (
     load_relations,
 )
 from pxm_jobs.catalog.products.structured_rules import component_product_ids
+from pxm_jobs.catalog.variations.matrix import variation_matrix
+from pxm_jobs.catalog.variations.models import VariationWithOptions
 from pxm_jobs.clock import format_timestamp
 
 PRODUCTS_PATH: Final = "/pcm/products"
@@ -61,7 +68,11 @@ def product_types(product: Product, relations: ProductRelations) -> list[str]:
     return ["standard"]
 
 
-def render_product(product: Product, relations: ProductRelations = NO_RELATIONS) -> dict[str, Any]:
+def render_product(
+    product: Product,
+    relations: ProductRelations = NO_RELATIONS,
+    child_variations: Sequence[ChildVariation] | None = None,
+) -> dict[str, Any]:
     attributes: dict[str, Any] = {
         "name": product.name,
         "slug": product.slug,
@@ -89,8 +100,25 @@ def render_product(product: Product, relations: ProductRelations = NO_RELATIONS)
         "updated_at": format_timestamp(product.updated_at),
         "owner": "store",
         "product_types": product_types(product, relations),
-        "variation_matrix": {},
+        "variation_matrix": variation_matrix(relations.variations, relations.child_options),
     }
+    if relations.variations:
+        meta["variations"] = render_product_variations(relations.variations)
+    if product.parent_id is not None:
+        meta["child_variations"] = [
+            {
+                "id": shown.id,
+                "name": shown.name,
+                "sort_order": shown.sort_order,
+                "options": None,
+                "option": {
+                    "id": shown.option_id,
+                    "name": shown.option_name,
+                    "description": shown.option_description,
+                },
+            }
+            for shown in child_variations or ()
+        ]
     return {
         "type": "product",
         "id": product.id,
@@ -98,6 +126,23 @@ def render_product(product: Product, relations: ProductRelations = NO_RELATIONS)
         "relationships": _relationships(product, relations),
         "meta": meta,
     }
+
+
+def render_product_variations(
+    product_variations: Sequence[VariationWithOptions],
+) -> list[dict[str, Any]]:
+    """`meta.variations`: each variation's id and name, and its options' id, name and
+    description (a description only where the option has one)."""
+    rendered = []
+    for variation in product_variations:
+        options = []
+        for option in variation.options:
+            shown = {"id": option.id, "name": option.name}
+            if option.description is not None:
+                shown["description"] = option.description
+            options.append(shown)
+        rendered.append({"id": variation.id, "name": variation.name, "options": options})
+    return rendered
 
 
 def _relationships(product: Product, relations: ProductRelations) -> dict[str, Any]:
@@ -125,14 +170,20 @@ def _relationships(product: Product, relations: ProductRelations) -> dict[str, A
         "variations": to_many(VARIATION),
     }
     if product.parent_id is not None:
-        relationships["base_product"] = {"data": {"type": "product", "id": product.parent_id}}
+        base = {"data": {"type": "product", "id": product.parent_id}}
+        # EP's name for it, and the name a node's parent has.
+        relationships["base_product"] = base
+        relationships["parent"] = base
     return relationships
 
 
 def render_products(connection: Connection, found: Sequence[Product]) -> list[dict[str, Any]]:
     """The products as resources, their relations read in a few queries for the whole page."""
     relations = load_relations(connection, [product.id for product in found])
-    return [render_product(product, relations[product.id]) for product in found]
+    shown = load_child_variations(connection, found)
+    return [
+        render_product(product, relations[product.id], shown.get(product.id)) for product in found
+    ]
 
 
 def render_included(

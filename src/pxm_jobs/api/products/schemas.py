@@ -187,6 +187,35 @@ class ProductRelationshipsPublic(PublicModel):
     base_product: ToOneRelationship | MISSING = Field(
         default=MISSING, description="On child products: the product they were built from."
     )
+    parent: ToOneRelationship | MISSING = Field(
+        default=MISSING, description="On child products: the same product as `base_product`."
+    )
+
+
+class ChildOptionPublic(PublicModel):
+    id: str
+    name: str
+    description: str | None
+
+
+class ChildVariationPublic(PublicModel):
+    id: str
+    name: str
+    sort_order: int | None
+    options: None
+    option: ChildOptionPublic
+
+
+class ProductVariationOptionPublic(PublicModel):
+    id: str
+    name: str
+    description: str | MISSING = MISSING
+
+
+class ProductVariationPublic(PublicModel):
+    id: str
+    name: str
+    options: list[ProductVariationOptionPublic]
 
 
 class ProductMetaPublic(PublicModel):
@@ -194,7 +223,17 @@ class ProductMetaPublic(PublicModel):
     updated_at: str
     owner: Literal["store"]
     product_types: list[Literal["standard", "parent", "child", "bundle"]]
-    variation_matrix: dict[str, Any]
+    variation_matrix: dict[str, Any] = Field(
+        description="Option ids nested one level per variation, down to the child each "
+        "combination built: `{size option: {colour option: child id}}`; empty until built."
+    )
+    variations: list[ProductVariationPublic] | MISSING = Field(
+        default=MISSING, description="On a product with variations: them and their options."
+    )
+    child_variations: list[ChildVariationPublic] | MISSING = Field(
+        default=MISSING,
+        description="On child products: the variation and option each was built from.",
+    )
 
 
 class ProductPublic(PublicModel):

@@ -371,6 +371,9 @@ def _plan_writes(
         if change:
             change["id"] = target.id
             change["updated_at"] = now
+            if target.parent_id is not None and target.independent_at is None:
+                # A child changed directly is independent of its base product from now on.
+                change["independent_at"] = now
             changes.append(change)
     return new_rows, changes
 

@@ -46,9 +46,10 @@ _JSON_COLUMNS = frozenset(
         "components",
         "shopper_attributes",
         "admin_attributes",
+        "child_options",
     }
 )
-_DATETIME_COLUMNS = frozenset({"created_at", "updated_at"})
+_DATETIME_COLUMNS = frozenset({"created_at", "updated_at", "independent_at"})
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class Product:
     shopper_attributes: dict[str, str] | None = None
     admin_attributes: dict[str, str] | None = None
     parent_id: str | None = None
+    child_options: dict[str, str] | None = None
+    independent_at: datetime | None = None
 
     @property
     def is_bundle(self) -> bool:
@@ -254,6 +257,8 @@ def _plain_rows(
                 values[position] = dumps(values[position])
         for position in datetime_positions:
             moment = values[position]
+            if moment is None:
+                continue
             if moment not in converted:
                 converted[moment] = store_datetime(moment)
             values[position] = converted[moment]

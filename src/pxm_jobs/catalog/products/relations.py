@@ -2,8 +2,9 @@
 templates and variations it names by id; the caller owns the transaction.
 
 Component products are products of the store, checked when a bundle is written and kept in
-`product_components`, whose key refuses deleting a product a bundle offers. Files, templates
-and variations belong to other services: their ids are kept as given, in the order given.
+`product_components`, whose key refuses deleting a product a bundle offers. Files and templates
+belong to other services: their ids are kept as given, in the order given. Variations are the
+store's own (`catalog.variations.product_links`); they read here with their options.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from typing import Any, Final
 from sqlalchemy import Connection, delete, func, insert, select
 
 from pxm_jobs.catalog.errors import ProductRejected
+from pxm_jobs.catalog.products.children.variations_shown import children_by_options
 from pxm_jobs.catalog.products.structured_rules import component_product_ids
 from pxm_jobs.catalog.text_rules import is_storable
+from pxm_jobs.catalog.variations.matrix_inputs import variations_of_products
+from pxm_jobs.catalog.variations.models import VariationWithOptions
 from pxm_jobs.job_errors import JobErrorDetail
 from pxm_jobs.store.tables import product_components, product_references, products
 
@@ -43,6 +47,11 @@ class ProductRelations:
 
     references: Mapping[str, Sequence[Reference]] = field(default_factory=dict)
     has_children: bool = False
+    # The variations the product names, with their options, in display order.
+    variations: Sequence[VariationWithOptions] = ()
+    # Which child each set of option ids built, for `meta.variation_matrix`: filled from what
+    # the child-products build records of each child's options.
+    child_options: Mapping[frozenset[str], str] = field(default_factory=dict)
 
     def of(self, kind: str) -> Sequence[Reference]:
         return self.references.get(kind, ())
@@ -72,8 +81,21 @@ def load_relations(
                 select(products.c.parent_id).distinct().where(products.c.parent_id.in_(batch))
             ).scalars()
         )
+    named = variations_of_products(connection, None, product_ids)
+    for product_id, variations in named.items():
+        kinds = found.setdefault(product_id, {})
+        # Ids kept under `product_references` before the service had variations name none.
+        kinds[VARIATION] = [Reference(variation.id) for variation in variations]
+    built = children_by_options(
+        connection, [product_id for product_id in product_ids if product_id in parents]
+    )
     return {
-        product_id: ProductRelations(found.get(product_id, {}), product_id in parents)
+        product_id: ProductRelations(
+            found.get(product_id, {}),
+            product_id in parents,
+            named[product_id],
+            built.get(product_id, {}),
+        )
         for product_id in product_ids
     }
 

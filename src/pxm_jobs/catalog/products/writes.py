@@ -24,7 +24,7 @@ from pxm_jobs.catalog.products.queries import (
     update_products,
 )
 from pxm_jobs.catalog.products.relations import (
-    VARIATION,
+    NOT_FOUND,
     Reference,
     add_references,
     check_references,
@@ -36,6 +36,8 @@ from pxm_jobs.catalog.products.relations import (
 )
 from pxm_jobs.catalog.products.rule_basics import ALREADY_EXISTS, ProductLimits
 from pxm_jobs.catalog.products.rules import UNIQUE_ATTRIBUTES, check_product_attributes
+from pxm_jobs.catalog.variations.errors import InvalidVariationField, UnknownVariations
+from pxm_jobs.catalog.variations.product_links import link_new_product
 from pxm_jobs.job_errors import JobErrorDetail
 from pxm_jobs.store.tables import products
 
@@ -63,11 +65,21 @@ def create_product(
     if values.get("components") is not None:
         write_components(connection, store_id, values["id"], values["components"])
     if variations:
-        references = [Reference(variation_id) for variation_id in variations]
-        add_references(connection, values["id"], VARIATION, references)
+        _link_variations(connection, store_id, values["id"], variations)
     created = get_product(connection, store_id, values["id"])
     assert created is not None
     return created
+
+
+def _link_variations(
+    connection: Connection, store_id: str, product_id: str, variation_ids: Sequence[str]
+) -> None:
+    try:
+        link_new_product(connection, store_id, product_id, variation_ids)
+    except (UnknownVariations, InvalidVariationField) as error:
+        code = NOT_FOUND if isinstance(error, UnknownVariations) else "invalid_value"
+        problem = JobErrorDetail(message=error.detail, code=code, field="relationships.variations")
+        raise ProductRejected([problem]) from None
 
 
 def update_product(
@@ -87,6 +99,9 @@ def update_product(
     if problems:
         raise ProductRejected(problems)
     change = {name: value for name, value in values.items() if getattr(current, name) != value}
+    if current.parent_id is not None and current.independent_at is None:
+        # A child updated directly is independent of its base product: rebuilds leave it.
+        change["independent_at"] = now
     if not change:
         return current
     change.update(id=product_id, updated_at=now)

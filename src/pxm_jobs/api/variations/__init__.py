@@ -1,0 +1,2 @@
+"""The Variations API: variations, their options and modifiers, and the variations a product
+names."""

@@ -1,0 +1,1 @@
+"""Child products: the combinations a base product's variations make, and building them."""
