@@ -35,6 +35,7 @@ from pxm_jobs.api.products import tag_routes
 from pxm_jobs.api.request_head import RequestHeadLimitMiddleware
 from pxm_jobs.api.request_id import RequestIdMiddleware
 from pxm_jobs.api.token_guard import TokenGuard
+from pxm_jobs.api.token_throttle import TokenThrottleMiddleware
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import RUNNERS
 from pxm_jobs.queue.status_watch import StatusWatch
@@ -123,5 +124,7 @@ def create_app(
         line_max_bytes=settings.http_request_line_max_bytes,
         header_max_count=settings.http_header_max_count,
     )
+    # A flood of wrong secrets is mostly refused here, before any of the framework's work.
+    app.add_middleware(TokenThrottleMiddleware, guard=app.state.token_guard)
     app.add_middleware(RequestIdMiddleware)
     return app
