@@ -40,6 +40,7 @@ from pxm_jobs.api.variations import modifier_routes as variation_modifier_routes
 from pxm_jobs.api.variations import option_routes as variation_option_routes
 from pxm_jobs.api.variations import product_routes as product_variation_routes
 from pxm_jobs.api.variations import variation_routes
+from pxm_jobs.api.token_throttle import TokenThrottleMiddleware
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import RUNNERS
 from pxm_jobs.queue.status_watch import StatusWatch
@@ -134,5 +135,7 @@ def create_app(
         line_max_bytes=settings.http_request_line_max_bytes,
         header_max_count=settings.http_header_max_count,
     )
+    # A flood of wrong secrets is mostly refused here, before any of the framework's work.
+    app.add_middleware(TokenThrottleMiddleware, guard=app.state.token_guard)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     token_hash_queue: int = Field(default=16, ge=0)
     token_failures_per_client: str = "10/minute"
     token_failures_per_address: str = "30/minute"
+    # A 429 from the token endpoint is sent after this pause (at most its Retry-After), so a
+    # client that asks again at once asks a few times a second, not hundreds.
+    token_refusal_pause_seconds: float = Field(default=1.0, ge=0)
 
     # The HTTP server's own limits, met before the application sees a request.
     http_header_max_bytes: int = Field(default=16 * 1024, ge=1024)

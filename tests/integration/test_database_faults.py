@@ -198,3 +198,61 @@ def test_one_stores_export_does_not_hold_up_another_stores_writes(
     # Read on a connection of its own, the export is not refused at its first write on SQLite
     # and run again from the start with the write lock held all along.
     assert len(runs) == 1
+
+
+def test_another_stores_write_goes_through_while_an_export_stores_its_parts(
+    settings: Settings, engine: Engine
+) -> None:
+    """The export is held after its first part is stored and before its second: its reading
+    transaction has ended, and another store's write must complete before the export does."""
+    quick = settings.model_copy(
+        update={"request_lock_wait_seconds": LOCK_WAIT_SECONDS, "export_rows_per_file": 1}
+    )
+    part_stored, release = threading.Event(), threading.Event()
+    connections_held: list[int] = []
+
+    def held_export(context: JobContext, connection: Connection) -> Mapping[str, Any]:
+        assert context.write_separately is not None
+        write_separately = context.write_separately
+
+        @contextmanager
+        def held_after_first_part() -> Iterator[Connection]:
+            if not part_stored.is_set():
+                # Only the job's own connection: the reading one went back to the pool.
+                connections_held.append(engine.pool.checkedout())  # type: ignore[attr-defined]
+            with write_separately() as writer:
+                yield writer
+            if not part_stored.is_set():
+                part_stored.set()
+                assert release.wait(30)
+
+        held = replace(context, write_separately=held_after_first_part)
+        return RUNNERS[JobType.PRODUCT_EXPORT](held, connection)
+
+    runners = {**RUNNERS, JobType.PRODUCT_EXPORT: held_export}
+    with store_client(quick, engine) as exporter, store_client(quick, engine) as other:
+        for _ in range(2):
+            assert exporter.http.post("/pcm/products", json=new_product()).status_code == 201
+        export = exporter.http.post("/pcm/products/export")
+        assert export.status_code == 201
+        job_id = export.json()["data"]["id"]
+        worker = Worker(engine, quick, runners)
+        job = worker.claim()
+        assert job is not None
+        with ThreadPoolExecutor(1) as pool:
+            running = pool.submit(worker.run, job)
+            assert part_stored.wait(30)
+            try:
+                response = other.http.post("/pcm/products", json=new_product())
+                still = exporter.http.get(f"/pcm/jobs/{job_id}").json()["data"]["attributes"]
+            finally:
+                release.set()
+            assert running.result() == "success"
+        assert response.status_code == 201, response.text
+        assert still["status"] == "started"
+        shown = exporter.http.get(f"/pcm/jobs/{job_id}").json()["data"]
+        links = shown["meta"]["file_locations"]
+        assert len(links) == 2
+        for link in links:
+            assert exporter.http.get(link, headers={"Authorization": ""}).status_code == 200
+    assert connections_held == [1]

@@ -28,7 +28,7 @@ from pxm_jobs.catalog.products.queries import Product, list_products
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import RUNNERS
-from pxm_jobs.jobs.product_export import run_product_export
+from pxm_jobs.jobs.product_export import UNCLAIMED_PARTS_KEPT, run_product_export
 from pxm_jobs.queue.models import FILES_META_KEY, Job, JobStatus
 from pxm_jobs.queue.runner import JobContext, JobFailed
 from pxm_jobs.queue.worker import Worker
@@ -277,6 +277,44 @@ def test_exported_files_are_csv_blobs_that_expire(engine: Engine, settings: Sett
     assert blob.expires_at is not None
     retention = timedelta(days=settings.export_retention_days)
     assert before + retention <= blob.expires_at <= utc_now() + retention
+
+
+def test_parts_stored_apart_keep_the_retention_only_once_the_export_succeeds(
+    engine: Engine, settings: Settings
+) -> None:
+    """Parts stored in transactions of their own outlive an export that then fails, but only
+    briefly; the export's success gives them the retention."""
+    store_id = new_store(engine)
+    run_import(engine, settings, store_id, csv_text(HEADER, ["A", "a", "digital"]))
+    job = make_job(store_id, {})
+    context = JobContext(
+        job=job,
+        settings=settings,
+        report_progress=lambda p, t: None,
+        read_separately=lambda: read_transaction(engine),
+        write_separately=lambda: write_transaction(engine),
+    )
+
+    class Failed(Exception):
+        """The job's transaction ends without success."""
+
+    # As the worker runs it on SQLite: the write lock taken at the job's first write only.
+    stored: list[str] = []
+    with pytest.raises(Failed), write_transaction(engine, lock_first=False) as connection:
+        meta = run_product_export(context, connection)
+        stored = [file["blob_id"] for file in meta[FILES_META_KEY]]
+        raise Failed()
+    before = utc_now()
+    with write_transaction(engine, lock_first=False) as connection:
+        meta = run_product_export(context, connection)
+        [kept] = [file["blob_id"] for file in meta[FILES_META_KEY]]
+    with read_transaction(engine) as connection:
+        [left] = [get_blob(connection, blob_id) for blob_id in stored]
+        succeeded = get_blob(connection, kept)
+    assert left is not None and left.expires_at is not None
+    assert left.expires_at <= utc_now() + UNCLAIMED_PARTS_KEPT
+    assert succeeded is not None and succeeded.expires_at is not None
+    assert succeeded.expires_at >= before + timedelta(days=settings.export_retention_days)
 
 
 def test_the_job_fails_clearly_on_a_filter_it_cannot_read(

@@ -3,6 +3,7 @@ failed attempts throttled per client id and per address with 429 and Retry-After
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,8 @@ def guarded(settings: Settings) -> Settings:
             "token_failures_per_address": "12/minute",
             "token_hash_concurrency": 1,
             "token_hash_queue": 1,
+            # Held back or not, a 429 reads the same; `test_a_refusal_is_held_back...` covers it.
+            "token_refusal_pause_seconds": 0,
         }
     )
 
@@ -102,3 +105,86 @@ def test_no_connection_is_held_while_a_secret_is_hashed(
         assert first.result().status_code == 401
         assert second.result().status_code == 401
     assert checked_out == [0], "the token request held a database connection while hashing"
+
+
+def hold_hashing(monkeypatch: Any) -> tuple[threading.Event, threading.Event]:
+    """Make every secret check wait for `release`; `hashing` is set once one has begun."""
+    hashing, release = threading.Event(), threading.Event()
+    real = auth.authenticate_key
+
+    def held_check(*args: Any) -> Any:
+        hashing.set()
+        assert release.wait(WAIT_SECONDS)
+        return real(*args)
+
+    monkeypatch.setattr(auth, "authenticate_key", held_check)
+    return hashing, release
+
+
+def test_exchanges_under_way_count_against_the_address_limit(
+    guarded: Settings, engine: Engine, monkeypatch: Any
+) -> None:
+    """Simultaneous guesses from one address get no more hashes than its limit, even before
+    any of them has failed."""
+    burst = guarded.model_copy(
+        update={"token_failures_per_address": "2/minute", "token_hash_queue": 4}
+    )
+    hashing, release = hold_hashing(monkeypatch)
+    app = create_app(burst, engine=engine, run_worker=False)
+    with TestClient(app, raise_server_exceptions=False) as http, ThreadPoolExecutor(2) as pool:
+        guard = app.state.token_guard
+        first = pool.submit(exchange, http, "client_credentials", "guess-1", "x")
+        assert hashing.wait(WAIT_SECONDS)
+        second = pool.submit(exchange, http, "client_credentials", "guess-2", "x")
+        while not (guard._in_flight >= 2 or second.done()):
+            threading.Event().wait(0.01)
+        # Room in the hashing queue, no failure recorded yet: the two under way fill the limit.
+        third = exchange(http, "client_credentials", "guess-3", "x")
+        release.set()
+        assert first.result().status_code == second.result().status_code == 401
+    assert_throttled(third)
+    assert "this address" in third.json()["errors"][0]["detail"]
+
+
+def test_a_throttled_address_is_refused_before_its_request_is_read(http: TestClient) -> None:
+    for n in range(12):
+        assert exchange(http, "client_credentials", f"made-up-{n}", "wrong").status_code == 401
+    # Without a form the endpoint would answer 422; the address is refused before that.
+    refused = http.post("/oauth/access_token", headers={"X-Request-ID": "flood-1"})
+    assert_throttled(refused)
+    assert refused.headers["X-Request-ID"] == "flood-1"
+    assert refused.json()["errors"][0]["title"] == "Too Many Requests"
+    assert "this address" in refused.json()["errors"][0]["detail"]
+
+
+def test_a_refusal_is_held_back_without_holding_up_other_requests(
+    guarded: Settings, engine: Engine, credentials: StoreCredentials, monkeypatch: Any
+) -> None:
+    """A 429 waits (at most its Retry-After) before it is sent, and other requests are
+    answered meanwhile: the pause holds no thread and not the event loop."""
+    app = create_app(guarded, engine=engine, run_worker=False)
+    paused, release = threading.Event(), threading.Event()
+    pauses: list[int] = []
+
+    async def held_pause(retry_after_seconds: int) -> None:
+        pauses.append(retry_after_seconds)
+        paused.set()
+        while not release.is_set():
+            await asyncio.sleep(0.01)
+
+    with TestClient(app, raise_server_exceptions=False) as http, ThreadPoolExecutor(1) as pool:
+        for _ in range(5):
+            exchange(http, "client_credentials", credentials.client_id, "wrong")
+        monkeypatch.setattr(app.state.token_guard, "pause_refusal", held_pause)
+        refused = pool.submit(exchange, http, "client_credentials", credentials.client_id, "x")
+        assert paused.wait(WAIT_SECONDS)
+        try:
+            # Another store's key: its client id has no failures to its name.
+            with write_transaction(engine) as connection:
+                other_store = create_store(connection, "other shop")
+            other = exchange(http, "implicit", other_store.client_id)
+        finally:
+            release.set()
+        assert other.status_code == 200, other.text
+        assert_throttled(refused.result())
+    assert pauses == [int(refused.result().headers["Retry-After"])]

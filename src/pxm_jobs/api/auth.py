@@ -57,14 +57,14 @@ async def create_access_token(
     assert grant_type is not None and client_id is not None
     guard: TokenGuard = request.app.state.token_guard
     address = request.client.host if request.client else "unknown"
-    guard.refuse_if_throttled(client_id, address)
-    found = await run_in_threadpool(_find_key, engine, client_id)
-    check = partial(authenticate_key, found, grant_type, client_secret)
-    try:
-        key = await guard.hash(check) if needs_secret(grant_type) else check()
-    except InvalidClient as error:
-        guard.record_failure(client_id, address)
-        raise ApiError(401, error.detail, title=error.message) from None
+    async with guard.exchange(client_id, address):
+        found = await run_in_threadpool(_find_key, engine, client_id)
+        check = partial(authenticate_key, found, grant_type, client_secret)
+        try:
+            key = await guard.hash(check) if needs_secret(grant_type) else check()
+        except InvalidClient as error:
+            guard.record_failure(client_id, address)
+            raise ApiError(401, error.detail, title=error.message) from None
     token = issue_token(
         store_id=key.store_id,
         client_id=key.client_id,

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import nullcontext
-from datetime import timedelta
+from contextlib import ExitStack, nullcontext
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
 
 from pxm_jobs.catalog.errors import CatalogError
 from pxm_jobs.catalog.filters import FilterTerm
-from pxm_jobs.catalog.products.csv_export import export_products, find_bundles, rows_per_part
+from pxm_jobs.catalog.products.csv_export import (
+    ExportedFile,
+    SpooledPart,
+    find_bundles,
+    rows_per_part,
+    spool_parts,
+    store_part,
+)
 from pxm_jobs.catalog.products.export_columns import check_export_columns
 from pxm_jobs.catalog.products.product_filter import parse_product_filter
 from pxm_jobs.clock import utc_now
@@ -20,9 +27,13 @@ from pxm_jobs.jobs.kind import FileLinks, JobKind, JobRequest, as_retry
 from pxm_jobs.queue.lifecycle import NewJob, add_job_errors
 from pxm_jobs.queue.models import FILES_META_KEY, Job, JobStatus, JobType
 from pxm_jobs.queue.runner import JobContext, JobFailed
+from pxm_jobs.store.blobs import keep_blobs_until
 
 INVALID_REQUEST = "invalid_request"
 BUNDLE_NOT_EXPORTED = "bundle_not_exported"
+EXPORT_FILES_LOST = "export_files_lost"
+# Parts stored before the export's end are purged this long after, unless it succeeded.
+UNCLAIMED_PARTS_KEPT = timedelta(days=1)
 # Beyond this many, the skipped bundles are counted in one error rather than listed.
 SKIPPED_BUNDLES_LISTED = 1000
 
@@ -69,23 +80,56 @@ def run_product_export(context: JobContext, connection: Connection) -> dict[str,
         # The request was checked when the job was queued; only a changed rule gets here.
         raise JobFailed([JobErrorDetail(message=error.detail, code=INVALID_REQUEST)]) from error
     reading = context.read_separately() if context.read_separately else nullcontext(connection)
-    with reading as reader:
-        bundles = _skipped_bundles(reader, job, filters)
-        files = export_products(
-            connection,
-            reading=reader,
-            store_id=job.store_id,
-            filters=filters,
-            columns=columns,
-            rows_per_file=rows_per_part(settings),
-            bytes_per_file=settings.bytes_per_export_file(),
-            escape_formulas=settings.csv_escape_formulas,
-            expires_at=utc_now() + timedelta(days=settings.export_retention_days),
-            report_progress=context.report_progress,
-        )
+    with ExitStack() as spooled:
+        with reading as reader:
+            bundles = _skipped_bundles(reader, job, filters)
+            parts = spooled.enter_context(
+                spool_parts(
+                    reader,
+                    store_id=job.store_id,
+                    filters=filters,
+                    columns=columns,
+                    rows_per_file=rows_per_part(settings),
+                    bytes_per_file=settings.bytes_per_export_file(),
+                    escape_formulas=settings.csv_escape_formulas,
+                    report_progress=context.report_progress,
+                )
+            )
+        # The reading transaction has ended: it holds nothing while the parts are stored.
+        expires_at = utc_now() + timedelta(days=settings.export_retention_days)
+        files = _store_parts(context, connection, parts, expires_at)
     # Written last, with the files: on SQLite a job's first write takes the write lock.
     add_job_errors(connection, job.seq, bundles)
     return {FILES_META_KEY: [{"blob_id": file.blob_id, "name": file.name} for file in files]}
+
+
+def _store_parts(
+    context: JobContext, connection: Connection, parts: list[SpooledPart], expires_at: datetime
+) -> list[ExportedFile]:
+    """Store the parts, each in a transaction of its own where the job has one to offer.
+
+    Parts stored that way are kept only briefly, unless the job's own transaction (which makes
+    it a success) gives them the export's retention: an export that fails after storing some
+    leaves nothing lasting behind, and no link to it was ever given.
+    """
+    store_id = context.job.store_id
+    if context.write_separately is None:
+        return [
+            store_part(connection, part, number, store_id=store_id, expires_at=expires_at)
+            for number, part in enumerate(parts, start=1)
+        ]
+    unclaimed_until = utc_now() + UNCLAIMED_PARTS_KEPT
+    files = []
+    for number, part in enumerate(parts, start=1):
+        with context.write_separately() as writer:
+            files.append(
+                store_part(writer, part, number, store_id=store_id, expires_at=unclaimed_until)
+            )
+    kept = keep_blobs_until(connection, [file.blob_id for file in files], expires_at)
+    if kept != len(files):
+        message = "the export's files were removed before it could finish; run it again"
+        raise JobFailed([JobErrorDetail(message=message, code=EXPORT_FILES_LOST)])
+    return files
 
 
 def _skipped_bundles(

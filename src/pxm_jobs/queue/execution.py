@@ -128,11 +128,13 @@ class JobRun:
 
     def _succeed_once(self, job: Job, tracker: ProgressTracker, *, lock_first: bool) -> None:
         with write_transaction(self.engine, lock_first=lock_first) as connection:
-            meta = self._work(connection, job, tracker)
+            # A SQLite transaction that took the write lock at its start leaves none to others.
+            holds_write_lock = lock_first and is_sqlite(self.engine)
+            meta = self._work(connection, job, tracker, write_separately=not holds_write_lock)
             finish_job(connection, job, meta, tracker.latest, utc_now())
 
     def _work(
-        self, connection: Connection, job: Job, tracker: ProgressTracker
+        self, connection: Connection, job: Job, tracker: ProgressTracker, *, write_separately: bool
     ) -> Mapping[str, Any]:
         runner = self.runners.get(job.type)
         if runner is None:
@@ -144,6 +146,9 @@ class JobRun:
                 settings=self.settings,
                 report_progress=tracker,
                 read_separately=lambda: read_transaction(self.engine),
+                write_separately=(
+                    (lambda: write_transaction(self.engine)) if write_separately else None
+                ),
             ),
             connection,
         )

@@ -36,6 +36,12 @@ class JobContext:
     # lock only for its writes, and other stores' writes go on while it reads. None: read on
     # the job's connection.
     read_separately: Callable[[], AbstractContextManager[Connection]] | None = None
+    # A short write transaction of its own, committed as the block ends, for what a job stores
+    # before its end (an export's parts): on SQLite the write lock is then held a part at a
+    # time, and other stores' writes go on between parts. What it commits stays if the job
+    # then fails, so it must be harmless alone (files nobody links to, that expire soon).
+    # None: write on the job's connection.
+    write_separately: Callable[[], AbstractContextManager[Connection]] | None = None
 
 
 class JobRunner(Protocol):

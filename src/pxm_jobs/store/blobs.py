@@ -96,6 +96,18 @@ def read_blob(connection: Connection, blob_id: str) -> Iterator[bytes]:
         position += 1
 
 
+def keep_blobs_until(
+    connection: Connection, blob_ids: Collection[str], expires_at: datetime
+) -> int:
+    """Give these blobs a new retention end; how many of them were still there."""
+    if not blob_ids:
+        return 0
+    result = connection.execute(
+        blobs.update().where(blobs.c.id.in_(list(blob_ids))).values(expires_at=expires_at)
+    )
+    return result.rowcount
+
+
 def delete_blobs(connection: Connection, blob_ids: Collection[str]) -> None:
     if blob_ids:
         connection.execute(delete(blob_chunks).where(blob_chunks.c.blob_id.in_(list(blob_ids))))

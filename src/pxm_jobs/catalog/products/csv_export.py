@@ -12,8 +12,8 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -78,6 +78,14 @@ def rows_per_part(settings: Settings) -> int:
     return min(settings.export_rows_per_file, settings.import_max_rows - 1)
 
 
+@dataclass(frozen=True)
+class SpooledPart:
+    """One part's bytes in a temporary file, waiting to be stored."""
+
+    content: IO[bytes]
+    rows: int
+
+
 def export_products(
     connection: Connection,
     *,
@@ -89,21 +97,48 @@ def export_products(
     report_progress: ProgressCallback,
     bytes_per_file: int | None = None,
     escape_formulas: bool = False,
-    reading: Connection | None = None,
 ) -> list[ExportedFile]:
-    """Write the store's products matching `filters`, oldest first, as `part_<n>.csv` blobs.
+    """Write the store's products matching `filters` as `part_<n>.csv` blobs, on `connection`.
 
-    Every part has the header; an export matching nothing writes no file, as in EP's example.
+    See `spool_parts` for what the parts hold; a job that reads on a connection of its own uses
+    it and `store_part` directly.
+    """
+    with spool_parts(
+        connection,
+        store_id=store_id,
+        filters=filters,
+        columns=columns,
+        rows_per_file=rows_per_file,
+        report_progress=report_progress,
+        bytes_per_file=bytes_per_file,
+        escape_formulas=escape_formulas,
+    ) as parts:
+        return [
+            store_part(connection, part, number, store_id=store_id, expires_at=expires_at)
+            for number, part in enumerate(parts, start=1)
+        ]
+
+
+@contextmanager
+def spool_parts(
+    reader: Connection,
+    *,
+    store_id: str,
+    filters: Sequence[FilterTerm],
+    columns: Sequence[str] | None,
+    rows_per_file: int,
+    report_progress: ProgressCallback,
+    bytes_per_file: int | None = None,
+    escape_formulas: bool = False,
+) -> Iterator[list[SpooledPart]]:
+    """Read the store's products matching `filters`, oldest first, into CSV parts kept in
+    temporary files for the duration of the block; `reader` is not used once it is entered.
+
+    Every part has the header; an export matching nothing has no part, as in EP's example.
     A part ends at `rows_per_file` rows or before it would pass `bytes_per_file` bytes, so that
     every part imports back. With `escape_formulas`, cells a spreadsheet would run as formulas
     get a leading `'` (see `csv_format.escape_formula`).
-
-    The products are read through `reading` (by default `connection`) and every part is
-    written to a temporary file first; only then are the parts stored, through `connection`.
-    So a job reading on a connection of its own writes only at its end: on SQLite it holds the
-    write lock for the time it takes to store the files, not for the whole export.
     """
-    reader = connection if reading is None else reading
     conditions = [
         *filter_conditions(store_id, filters, reader.dialect.name),
         products.c.components.is_(None),  # bundles are not exported (`find_bundles` says which)
@@ -145,7 +180,7 @@ def export_products(
     rows = _Rows(chain(first, chain.from_iterable(batches)))
     written = _Counter(total, report_progress)
     with ExitStack() as spooled:
-        parts: list[tuple[IO[bytes], int]] = []
+        parts: list[SpooledPart] = []
         while rows.peek():
             before = written.count
             limits = _PartLimits(rows_per_file, bytes_per_file)
@@ -154,21 +189,31 @@ def export_products(
             )
             for chunk in _csv_chunks(header, rows, to_cells, written, limits):
                 spool.write(chunk)
-            parts.append((spool, written.count - before))
+            parts.append(SpooledPart(spool, written.count - before))
+        batches.close()  # read to its end already; this makes sure its cursor is closed
         report_progress(written.count, total)
-        files: list[ExportedFile] = []
-        for number, (stored, count) in enumerate(parts, start=1):
-            stored.seek(0)
-            blob = write_blob(
-                connection,
-                store_id=store_id,
-                name=f"part_{number}.csv",
-                content_type=CSV_CONTENT_TYPE,
-                chunks=iter(partial(stored.read, CHUNK_BYTES), b""),
-                expires_at=expires_at,
-            )
-            files.append(ExportedFile(blob.id, blob.name, count))
-    return files
+        yield parts
+
+
+def store_part(
+    connection: Connection,
+    part: SpooledPart,
+    number: int,
+    *,
+    store_id: str,
+    expires_at: datetime,
+) -> ExportedFile:
+    """Store a spooled part as the blob `part_<number>.csv`."""
+    part.content.seek(0)
+    blob = write_blob(
+        connection,
+        store_id=store_id,
+        name=f"part_{number}.csv",
+        content_type=CSV_CONTENT_TYPE,
+        chunks=iter(partial(part.content.read, CHUNK_BYTES), b""),
+        expires_at=expires_at,
+    )
+    return ExportedFile(blob.id, blob.name, part.rows)
 
 
 def _rows_query(
@@ -191,7 +236,9 @@ def _rows_query(
     return select(*selected).where(*conditions).order_by(products.c.created_at, products.c.id)
 
 
-def _driver_batches(connection: Connection, query: Select[Any]) -> Iterator[list[Sequence[Any]]]:
+def _driver_batches(
+    connection: Connection, query: Select[Any]
+) -> Generator[list[Sequence[Any]], None, None]:
     """The query's rows as the driver's own tuples, a batch of FETCH_ROWS at a time.
 
     Its columns need no conversion (see `_rows_query`), and skipping SQLAlchemy's result rows
