@@ -7,11 +7,13 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import chain
 from typing import Any, BinaryIO
 
 from sqlalchemy import Connection
 
 from pxm_jobs.catalog.errors import ImportRejected
+from pxm_jobs.catalog.gzip_files import inflated, is_gzip, limited
 from pxm_jobs.catalog.products.csv_import import import_products
 from pxm_jobs.catalog.products.rejected_rows import write_rejected_rows
 from pxm_jobs.catalog.products.upload_check import ImportFileChecker
@@ -40,20 +42,33 @@ class StoredUpload:
 def store_upload(
     connection: Connection, store_id: str, file: BinaryIO, filename: str, settings: Settings
 ) -> StoredUpload:
-    """Store the upload while checking it; raises a CatalogError naming the first problem."""
+    """Store the upload while checking it; raises a CatalogError naming the first problem.
+
+    A gzip upload (told by its first bytes) is stored inflated: the job, its retries and its
+    file of rejected rows then read plain CSV, and the limits hold for the CSV itself, counted
+    as it is inflated so that a gzip bomb stops at the limit.
+    """
     checker = ImportFileChecker(settings)
     digest = hashlib.sha256()
+    first = file.read(CHUNK_BYTES)
+    gzipped = is_gzip(first)
+    uploaded: Iterator[bytes] = chain([first], iter(lambda: file.read(CHUNK_BYTES), b""))
+    if gzipped:
+        # The compressed bytes are capped too: empty gzip members inflate to nothing at all.
+        limit = settings.import_max_bytes
+        uploaded = inflated(limited(uploaded, limit), limit)
 
     def checked_chunks() -> Iterator[bytes]:
-        while chunk := file.read(CHUNK_BYTES):
-            checker.feed(chunk)
-            digest.update(chunk)
-            yield chunk
+        for chunk in uploaded:
+            if chunk:
+                checker.feed(chunk)
+                digest.update(chunk)
+                yield chunk
 
     blob = write_blob(
         connection,
         store_id=store_id,
-        name=filename,
+        name=filename.removesuffix(".gz") if gzipped else filename,
         content_type="text/csv",
         chunks=checked_chunks(),
     )

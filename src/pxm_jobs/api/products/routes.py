@@ -106,7 +106,8 @@ IMPORT_REQUEST_BODY = {
                             "type": "string",
                             "format": "binary",
                             "description": "The CSV file, UTF-8, with a header row naming at "
-                            "least name, sku and commodity_type.",
+                            "least name, sku and commodity_type; or a gzip of it, whatever its "
+                            "name (the limits apply to the inflated CSV).",
                         }
                     },
                 }
