@@ -323,7 +323,7 @@ def test_the_default_policy_is_todays_all_or_nothing(
     assert api.http.get("/pcm/products").json()["meta"]["results"]["total"] == 0
 
 
-@pytest.mark.parametrize("value", ["keep_going", "REJECT_FAILED_ROWS", "reject failed rows"])
+@pytest.mark.parametrize("value", ["keep_going", "REJECT_FAILED_ROWS"])
 def test_an_unknown_policy_is_a_400_naming_the_allowed_ones(
     api: StoreClient, engine: Engine, value: str
 ) -> None:
