@@ -96,6 +96,18 @@ def test_a_dry_run_writes_nothing(service: Service) -> None:
     assert service.client.http.get("/pcm/products").json()["meta"]["results"]["total"] == 0
 
 
+def test_an_import_keeping_the_valid_rows_succeeds_and_says_what_it_left_out(
+    service: Service,
+) -> None:
+    path = write(service, "mixed.csv", GOOD_CSV.replace("SHOE", "KEPT") + "Broken,B-2,vegetable\n")
+    done = pxm_jobs(service, "import", path, "--error-policy", "reject_failed_rows", "--wait")
+    assert done.returncode == 0, done.stderr
+    assert "2 created, 0 updated, 1 rejected" in done.stdout
+    assert "vegetable" in done.stdout + done.stderr and "invalid_value" in done.stdout + done.stderr
+    wrong = pxm_jobs(service, "import", path, "--error-policy", "keep_going")
+    assert wrong.returncode == 2 and "reject_failed_rows" in wrong.stderr
+
+
 def test_a_price_book_file_is_imported_with_a_progress_bar(service: Service) -> None:
     objects = [book("outlet", "Outlet"), price("outlet", "boot-1", "BOOT-1", 4999)]
     path = service.directory / "prices.jsonl.gz"

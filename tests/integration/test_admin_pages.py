@@ -203,6 +203,26 @@ def test_a_failed_import_shows_each_error_and_its_rejected_rows(
     assert "Retry" in page
 
 
+def test_an_import_keeping_the_valid_rows_offers_both_files(
+    browser: Browser, engine: Engine, settings: Settings
+) -> None:
+    job_page = start_import(
+        browser, GOOD_CSV + b"Broken,B-1,vegetable\n", error_policy="reject_failed_rows"
+    )
+    assert browser.jobs()[0]["meta"]["error_policy"] == "reject_failed_rows"  # type: ignore[index]
+    run_jobs(engine, settings)
+    page = browser.http.get(job_page).text
+    assert "status-success" in page and "2 created, 0 updated, 1 rejected" in page
+    assert "Errors (1)" in page and "left out, the others imported" in page
+    results = attribute(page.split("what became of each row", 1)[0].rsplit("<a ", 1)[1], "href")
+    download = browser.http.get(results)
+    assert download.status_code == 200
+    assert download.content.splitlines()[0] == b"row,id,external_ref,sku,action"
+    assert len(download.content.splitlines()) == 3
+    rejected = attribute(page.split("rejected rows", 1)[0].rsplit("<a ", 1)[1], "href")
+    assert b"vegetable" in browser.http.get(rejected).content
+
+
 def test_an_upload_the_api_refuses_says_why_next_to_the_form(browser: Browser) -> None:
     answer = post_form(
         browser.http,

@@ -247,7 +247,7 @@ def test_pruning_deletes_only_jobs_finished_before_the_retention(
         left = set(connection.execute(select(jobs.c.id)).scalars())
     assert left == {recent["id"], pending.id, started.id}
     assert count_rows(engine, job_errors) == 0
-    assert count_rows(engine, blobs) == 1, "only the recent import's upload is left"
+    assert count_rows(engine, blobs) == 2, "only the recent import's upload and results are left"
 
 
 def test_pruning_goes_in_batches(engine: Engine) -> None:

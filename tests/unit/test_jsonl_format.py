@@ -11,14 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pxm_jobs.catalog import gzip_files
 from pxm_jobs.catalog.errors import ImportFileTooLarge
+from pxm_jobs.catalog.gzip_files import GzipUnreadable, inflated
 from pxm_jobs.catalog.pricebooks import jsonl_format
-from pxm_jobs.catalog.pricebooks.jsonl_format import (
-    GzipUnreadable,
-    InvalidJsonObject,
-    inflated,
-    read_objects,
-)
+from pxm_jobs.catalog.pricebooks.jsonl_format import InvalidJsonObject, read_objects
 from tests.pricebook_files import library_objects, lines_file, pretty_file
 
 EXAMPLE = pretty_file(library_objects())
@@ -81,7 +78,7 @@ def test_a_gzip_bomb_stops_at_the_limit_a_bounded_step_at_a_time(
 
         def decompress(self, data: bytes, max_length: int = 0) -> bytes:
             nonlocal largest
-            assert 0 < max_length <= jsonl_format.INFLATE_STEP_BYTES
+            assert 0 < max_length <= gzip_files.INFLATE_STEP_BYTES
             out: bytes = self._stream.decompress(data, max_length)  # type: ignore[attr-defined]
             largest = max(largest, len(out))
             return out
@@ -95,7 +92,7 @@ def test_a_gzip_bomb_stops_at_the_limit_a_bounded_step_at_a_time(
     with pytest.raises(ImportFileTooLarge, match="once decompressed"):
         for _ in inflated(cut(bomb, 65536), 4 * 1024 * 1024):
             pass
-    assert 0 < largest <= jsonl_format.INFLATE_STEP_BYTES
+    assert 0 < largest <= gzip_files.INFLATE_STEP_BYTES
 
 
 def test_a_plain_file_over_the_limit_is_too_large() -> None:

@@ -7,6 +7,7 @@ type is a function of a few lines like `duplicate` or `build`.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -64,7 +65,8 @@ def finish(client: PxmClient, job: dict[str, Any], as_json: bool) -> dict[str, A
         print_json({"data": job})
     else:
         out.print(job_table(job))
-    if status == "failed":
+    if status == "failed" or (job.get("meta") or {}).get("rows", {}).get("rejected"):
+        # A success that left rows out says which, as a failure does.
         _print_first_errors(client, job)
     if status != "success":
         raise typer.Exit(EXIT_JOB_FAILED)
@@ -88,11 +90,24 @@ def _show_job(job: dict[str, Any], as_json: bool) -> None:
         out.print(job_table(job))
 
 
+class ErrorPolicy(StrEnum):
+    REJECT_EVERYTHING = "reject_everything"
+    REJECT_FAILED_ROWS = "reject_failed_rows"
+
+
 def import_products(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check and report every row; write nothing.")
     ] = False,
+    error_policy: Annotated[
+        ErrorPolicy | None,
+        typer.Option(
+            "--error-policy",
+            help="reject_everything (the default): one row with a problem and nothing is "
+            "imported; reject_failed_rows: import the rows without problems, leave out the others.",
+        ),
+    ] = None,
     wait: WaitOption = False,
     as_json: JsonOption = False,
     api_url: ApiUrlOption = None,
@@ -100,7 +115,10 @@ def import_products(
     client_secret: ClientSecretOption = None,
     profile: ProfileOption = None,
 ) -> None:
-    """Import products from a CSV file (a product-import job)."""
+    """Import products from a CSV file or a gzip of one (a product-import job)."""
+    params = {"dry_run": "true"} if dry_run else {}
+    if error_policy is not None:
+        params["error_policy"] = error_policy.value
     with client_for(api_url, client_id, client_secret, profile) as client, file.open("rb") as csv:
         submit(
             client,
@@ -108,7 +126,8 @@ def import_products(
             "/pcm/products/import",
             wait=wait,
             as_json=as_json,
-            params={"dry_run": "true"} if dry_run else {},
+            params=params,
+            # The service tells gzip from CSV by the first bytes; the type is only a label.
             files={"file": (file.name, csv, "text/csv")},
         )
 

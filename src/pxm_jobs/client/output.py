@@ -62,7 +62,10 @@ def outcome_of(job: dict[str, Any]) -> str:
 def counts_text(rows: dict[str, Any]) -> str:
     """`meta.rows` in words: one count, or one per kind of object (a price book import's)."""
     if "created" in rows:
-        return f"{rows['created']:,} created, {rows['updated']:,} updated"
+        said = f"{rows['created']:,} created, {rows['updated']:,} updated"
+        if "rejected" in rows:  # an import keeping the valid rows
+            said += f", {rows['rejected']:,} rejected"
+        return said
     return "; ".join(
         f"{COUNTED_NAMES.get(name, name)}: {counted['created']:,} created, "
         f"{counted['updated']:,} updated"

@@ -39,15 +39,17 @@ TERMINAL_STATUSES = frozenset({JobStatus.SUCCESS, JobStatus.FAILED, JobStatus.CA
 # Job meta keys naming the files (blobs) a job produced, deleted with the job. Keys starting with
 # `_` are the service's own bookkeeping, never shown on the wire.
 FILES_META_KEY = "_files"  # [{"blob_id", "name"}]: an export's parts
-ERROR_FILE_META_KEY = "_error_file"  # {"blob_id", "name"}: the rejected rows of a failed import
+ERROR_FILE_META_KEY = "_error_file"  # {"blob_id", "name"}: the rejected rows of an import
+RESULT_FILE_META_KEY = "_result_file"  # {"blob_id", "name"}: what a successful import did
 
 
 def produced_blob_ids(meta: dict[str, Any]) -> list[str]:
     """The blobs a job wrote, as its meta records them."""
     ids = [entry["blob_id"] for entry in meta.get(FILES_META_KEY) or ()]
-    error_file = meta.get(ERROR_FILE_META_KEY)
-    if error_file:
-        ids.append(error_file["blob_id"])
+    for key in (ERROR_FILE_META_KEY, RESULT_FILE_META_KEY):
+        file = meta.get(key)
+        if file:
+            ids.append(file["blob_id"])
     return ids
 
 

@@ -52,6 +52,9 @@ async def submit_import(
     if not isinstance(upload, UploadFile) or not upload.filename:
         return "Choose a CSV file to upload."
     params = {"dry_run": "true"} if form.get("dry_run") else {}
+    if text(form, "error_policy"):
+        params["error_policy"] = text(form, "error_policy")
+    # The service tells CSV from gzip by the first bytes; the type sent is only a label.
     content_type = upload.content_type or "text/csv"
     return await api.post(
         "/pcm/products/import",

@@ -23,16 +23,29 @@ PROGRESS_UNITS = {
 COUNTED_NAMES = {"pricebooks": "price books"}
 # Meta keys shown on their own (links, counts, progress) rather than in the meta table.
 SHOWN_APART = frozenset(
-    {"file_locations", "error_file_location", "progress", "queue_position", "rows", "children"}
+    {
+        "file_locations",
+        "error_file_location",
+        "result_file_location",
+        "progress",
+        "queue_position",
+        "rows",
+        "children",
+    }
 )
 META_LABELS = {
     "x_request_id": "Request id",
     "dry_run": "Dry run",
+    "error_policy": "Rows with problems",
     "filter": "Filter",
     "copied_from": "Copied from hierarchy",
     "hierarchy_id": "New hierarchy",
     "retried_from": "Retry of job",
 }
+
+
+# Meta values said in words.
+META_VALUES = {"reject_failed_rows": "left out, the others imported"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,7 @@ class JobView:
     error_file: FileLink | None
     meta: list[tuple[str, str]] = field(default_factory=list)
     children: str | None = None  # what a finished build did to the children, in words
+    result_file: FileLink | None = None  # what a successful import did with each row
 
     @property
     def finished(self) -> bool:
@@ -97,6 +111,7 @@ def job_view(document: dict[str, Any]) -> JobView:
     meta = document.get("meta") or {}
     progress = meta.get("progress")
     error_file = meta.get("error_file_location")
+    result_file = meta.get("result_file_location")
     return JobView(
         id=document["id"],
         type=attributes["type"],
@@ -116,8 +131,9 @@ def job_view(document: dict[str, Any]) -> JobView:
         children=children_text(meta.get("children")),
         files=[file_link(url) for url in meta.get("file_locations") or ()],
         error_file=file_link(error_file) if error_file else None,
+        result_file=file_link(result_file) if result_file else None,
         meta=[
-            (META_LABELS.get(key, key), _meta_text(value))
+            (META_LABELS.get(key, key), META_VALUES.get(value, _meta_text(value)))
             for key, value in meta.items()
             if key not in SHOWN_APART and value is not None
         ],
@@ -131,7 +147,10 @@ def counts_text(rows: dict[str, Any] | None) -> str | None:
     if not rows:
         return None
     if "created" in rows:
-        return f"{rows['created']:,} created, {rows['updated']:,} updated"
+        said = f"{rows['created']:,} created, {rows['updated']:,} updated"
+        if "rejected" in rows:  # an import keeping the valid rows
+            said += f", {rows['rejected']:,} rejected"
+        return said
     return "; ".join(
         f"{COUNTED_NAMES.get(name, name)}: {counted['created']:,} created, "
         f"{counted['updated']:,} updated"

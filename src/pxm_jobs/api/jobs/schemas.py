@@ -31,6 +31,14 @@ class ImportedRows(PublicModel):
     updated: int = Field(ge=0)
 
 
+class ProductImportRows(ImportedRows):
+    rejected: int | MISSING = Field(
+        default=MISSING,
+        ge=0,
+        description="With error_policy=reject_failed_rows: the rows left out for their problems.",
+    )
+
+
 class PricebookImportRows(PublicModel):
     pricebooks: ImportedRows
     prices: ImportedRows
@@ -62,10 +70,15 @@ class JobMeta(PublicModel):
     dry_run: bool | MISSING = Field(
         default=MISSING, description="product-import and pricebook-import: validate only."
     )
-    rows: ImportedRows | PricebookImportRows | MISSING = Field(
+    error_policy: str | MISSING = Field(
+        default=MISSING,
+        description="product-import: `reject_failed_rows` when asked for; absent for the "
+        "default, `reject_everything`.",
+    )
+    rows: ProductImportRows | PricebookImportRows | MISSING = Field(
         default=MISSING,
         description="product-import and pricebook-import, once they succeeded: what they "
-        "created and updated.",
+        "created and updated (and, keeping the valid rows, left out).",
     )
     file_locations: list[str] | MISSING | None = Field(
         default=MISSING,
@@ -76,8 +89,15 @@ class JobMeta(PublicModel):
     )
     error_file_location: str | MISSING | None = Field(
         default=MISSING,
-        description="product-import: once it failed, a signed link to its rejected rows with "
-        "an `_error` column, to fix and import again; null otherwise.",
+        description="product-import: once it failed, or succeeded leaving rows out, a signed "
+        "link to its rejected rows with an `_error` column, to fix and import again; null "
+        "otherwise.",
+    )
+    result_file_location: str | MISSING | None = Field(
+        default=MISSING,
+        description="product-import: once it succeeded, a signed link to a CSV of `row, id, "
+        "external_ref, sku, action` (`created`, `updated` or `unchanged`) for each row applied; "
+        "null otherwise.",
     )
     queue_position: int | MISSING = Field(
         default=MISSING, ge=1, description="While pending: 1 means it starts next in its store."

@@ -54,6 +54,11 @@ from pxm_jobs.catalog.errors import (
     ProductRejected,
 )
 from pxm_jobs.catalog.filters import FilterTerm
+from pxm_jobs.catalog.products.error_policy import (
+    ErrorPolicy,
+    UnknownErrorPolicy,
+    read_error_policy,
+)
 from pxm_jobs.catalog.products.product_filter import parse_product_filter
 from pxm_jobs.catalog.products.queries import Product, get_product, list_products
 from pxm_jobs.catalog.products.rule_basics import ProductLimits
@@ -91,6 +96,17 @@ TemplateSlugsQuery = Annotated[
     Query(alias="useTemplateSlugs", description="Name custom-data columns by template slug."),
     WithJsonSchema({"type": "boolean", "default": False}),
 ]
+ErrorPolicyQuery = Annotated[
+    str | None,
+    Query(
+        description="`reject_everything` (the default, as in Elastic Path): one row with a "
+        "problem and nothing is written. `reject_failed_rows`: the rows without problems apply, "
+        "the others (and rows tied to them, such as both rows of a duplicate sku) are left out "
+        "and listed in the job's errors and its file of rejected rows; the job fails only when "
+        "no row is left.",
+    ),
+    WithJsonSchema({"type": "string", "enum": [policy.value for policy in ErrorPolicy]}),
+]
 # The upload is read by the route itself, after the token check, with tight form limits; the
 # document still has to say what to send.
 IMPORT_REQUEST_BODY = {
@@ -106,7 +122,8 @@ IMPORT_REQUEST_BODY = {
                             "type": "string",
                             "format": "binary",
                             "description": "The CSV file, UTF-8, with a header row naming at "
-                            "least name, sku and commodity_type.",
+                            "least name, sku and commodity_type; or a gzip of it, whatever its "
+                            "name (the limits apply to the inflated CSV).",
                         }
                     },
                 }
@@ -316,8 +333,13 @@ async def import_products(
     dry_run: Annotated[
         bool, Query(description="Validate and report as an import would, writing nothing.")
     ] = False,
+    error_policy: ErrorPolicyQuery = None,
 ) -> dict[str, Any]:
     """Check the uploaded CSV now, store it, and queue a `product-import` job for it."""
+    try:
+        policy = read_error_policy(error_policy)
+    except UnknownErrorPolicy as error:
+        raise ApiError(400, error.detail, meta={"parameter": "error_policy"}) from None
     form = await request.form(max_files=4, max_fields=16)
     if len(form.getlist(UPLOAD_PART)) > 1:
         # Importing one of them silently would leave the caller guessing which.
@@ -348,6 +370,7 @@ async def import_products(
             upload.filename or "import.csv",
             request_id_of(request),
             dry_run,
+            policy,
             idempotency_key,
         )
     except RequestReplayed as replayed:
@@ -373,6 +396,7 @@ def _store_and_queue(
     filename: str,
     request_id: str | None,
     dry_run: bool,
+    error_policy: ErrorPolicy,
     idempotency_key: str | None,
 ) -> dict[str, Any]:
     """One transaction: a file that fails its checks leaves neither a blob nor a job behind,
@@ -382,7 +406,9 @@ def _store_and_queue(
         engine, lock_wait_seconds=settings.request_lock_wait_seconds
     ) as connection:
         upload = store_upload(connection, store_id, file, filename, settings)
-        asked = request_import(store_id, upload, dry_run=dry_run, request_id=request_id)
+        asked = request_import(
+            store_id, upload, dry_run=dry_run, request_id=request_id, error_policy=error_policy
+        )
         job = enqueue_job(connection, asked.keyed(idempotency_key), utc_now())
         return {"data": job_document(connection, job)}
 

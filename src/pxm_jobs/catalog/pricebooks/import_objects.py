@@ -16,12 +16,8 @@ from typing import Any
 from uuid import UUID
 
 from pxm_jobs.catalog.errors import ImportRejected
-from pxm_jobs.catalog.pricebooks.jsonl_format import (
-    GzipUnreadable,
-    InvalidJsonObject,
-    inflated,
-    read_objects,
-)
+from pxm_jobs.catalog.gzip_files import GzipUnreadable, inflated
+from pxm_jobs.catalog.pricebooks.jsonl_format import InvalidJsonObject, read_objects
 from pxm_jobs.catalog.pricebooks.rules import (
     PricebookLimits,
     check_modifier_attributes,

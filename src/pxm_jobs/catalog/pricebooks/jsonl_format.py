@@ -3,9 +3,8 @@
 Elastic Path calls the format JSONL, yet its own example file holds pretty-printed objects
 separated by blank lines, so objects are read as a stream of JSON values, whatever whitespace
 lies between and inside them; one object per line is the special case. Nothing is held whole:
-bytes are inflated a bounded piece at a time (a file whose inflated size passes the limit
-stops there), decoded incrementally, and each object is parsed by the C decoder as soon as its
-text has arrived.
+bytes are inflated a bounded piece at a time (`catalog.gzip_files`), decoded incrementally,
+and each object is parsed by the C decoder as soon as its text has arrived.
 """
 
 from __future__ import annotations
@@ -13,15 +12,11 @@ from __future__ import annotations
 import codecs
 import json
 import re
-import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from pxm_jobs.catalog.errors import CatalogError, ImportFileTooLarge
+from pxm_jobs.catalog.errors import CatalogError
 
-GZIP_MAGIC = b"\x1f\x8b"
-# Inflated bytes produced per step: what a gzip bomb can make the reader hold at once.
-INFLATE_STEP_BYTES = 256 * 1024
 # An object whose text runs on this long is unreadable (an unclosed string or brace, most
 # likely): the reader stops rather than hold the rest of the file waiting for its end.
 OBJECT_MAX_CHARS = 1024 * 1024
@@ -30,95 +25,12 @@ _DEFINITE_AFTER_CHARS = 16
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 
-class GzipUnreadable(CatalogError):
-    """error processing gzip file"""
-
-
 class InvalidJsonObject(CatalogError):
     """error processing object: invalid json provided"""
 
     def __init__(self, ordinal: int, reason: str) -> None:
         self.ordinal = ordinal
         super().__init__(f"error processing object {ordinal}: invalid json provided ({reason})")
-
-
-def is_gzip(head: bytes) -> bool:
-    return head.startswith(GZIP_MAGIC)
-
-
-def inflated(chunks: Iterable[bytes], max_bytes: int) -> Iterator[bytes]:
-    """The file's bytes, inflated if they start with gzip's magic bytes, whatever its name.
-
-    Raises ImportFileTooLarge once more than `max_bytes` come out, and GzipUnreadable for a
-    damaged or truncated gzip stream.
-    """
-    pieces = iter(chunks)
-    head = b""
-    for piece in pieces:
-        head += piece
-        if len(head) >= len(GZIP_MAGIC):
-            break
-    if not is_gzip(head):
-        yield from _counted(_prepend(head, pieces), max_bytes, "")
-        return
-    yield from _counted(_gunzip(_prepend(head, pieces)), max_bytes, " once decompressed")
-
-
-def _prepend(head: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    if head:
-        yield head
-    yield from rest
-
-
-def _counted(pieces: Iterator[bytes], max_bytes: int, how: str) -> Iterator[bytes]:
-    total = 0
-    for piece in pieces:
-        total += len(piece)
-        if total > max_bytes:
-            raise ImportFileTooLarge(
-                f"the file is larger than {max_bytes:,} bytes{how}; split it into smaller files"
-            )
-        yield piece
-
-
-def _gunzip(pieces: Iterator[bytes]) -> Iterator[bytes]:
-    """Inflate gzip members one after another (as `gzip` does), a bounded step at a time."""
-    stream = _gzip_member()
-    try:
-        for piece in pieces:
-            data = piece
-            while data:
-                if stream.eof:
-                    if not data.strip(b"\x00"):
-                        break  # zero padding after the last member, which gzip allows
-                    if len(data) >= len(GZIP_MAGIC) and not is_gzip(data):
-                        raise GzipUnreadable(
-                            "error processing gzip file: the bytes after its gzip data are not "
-                            "gzip data; compress the file again"
-                        )
-                    stream = _gzip_member()  # another member follows the one that ended
-                out = stream.decompress(data, INFLATE_STEP_BYTES)
-                if out:
-                    yield out
-                data = (
-                    stream.unused_data + stream.unconsumed_tail
-                    if stream.eof
-                    else (stream.unconsumed_tail)
-                )
-        while not stream.eof and (out := stream.decompress(b"", INFLATE_STEP_BYTES)):
-            yield out
-    except zlib.error as error:
-        raise GzipUnreadable(
-            f"error processing gzip file: {error}; check that it is a whole gzip file"
-        ) from error
-    if not stream.eof:
-        raise GzipUnreadable(
-            "error processing gzip file: it ends before its gzip data does; upload it whole"
-        )
-
-
-def _gzip_member() -> Any:
-    return zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
 
 
 def read_objects(chunks: Iterable[bytes]) -> Iterator[tuple[int, Any]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from pxm_jobs.catalog.errors import ImportFileEmpty
-from pxm_jobs.catalog.pricebooks.jsonl_format import GzipUnreadable, inflated, is_gzip
+from pxm_jobs.catalog.gzip_files import GzipUnreadable, inflated, is_gzip
 from pxm_jobs.store.blobs import CHUNK_BYTES
 
 

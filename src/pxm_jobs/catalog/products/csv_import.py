@@ -1,4 +1,5 @@
-"""Importing products from a CSV file: validate every row first, then write them all or none.
+"""Importing products from a CSV file: validate every row first, then write them all or none
+(or, when asked, the rows without problems, leaving out the others).
 
 Row numbers in errors are file lines, the header being line 1; a record whose quoted field
 spans lines is numbered by the line it starts on, as a text editor shows it.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
@@ -26,6 +27,7 @@ from pxm_jobs.catalog.products.csv_format import (
     split_tags,
     unescape_formula,
 )
+from pxm_jobs.catalog.products.import_results import CREATED, UNCHANGED, UPDATED, RowOutcome
 from pxm_jobs.catalog.products.product_ids import new_product_ids as new_product_ids
 from pxm_jobs.catalog.products.queries import (
     Product,
@@ -65,6 +67,11 @@ class ImportResult:
     created: int
     updated: int
     unchanged: int = 0  # rows naming a product whose values they would not change
+    rejected: int = 0  # rows left out for their problems, when asked to keep the others
+    # The problems of the rows left out, by row.
+    problems: tuple[JobErrorDetail, ...] = field(default=(), compare=False)
+    # What became of each row applied, in file order.
+    outcomes: tuple[RowOutcome, ...] = field(default=(), compare=False)
 
 
 @dataclass(slots=True)
@@ -89,28 +96,39 @@ def import_products(
     dry_run: bool,
     report_progress: ProgressCallback,
     total_rows: int | None = None,
+    keep_valid_rows: bool = False,
 ) -> ImportResult:
     """Create or update the store's products from CSV bytes; raises ImportRejected if any row
     is invalid, before writing anything.
 
-    `total_rows` (data rows, if known from the upload check) only feeds progress reports.
+    With `keep_valid_rows`, rows with problems (and the rows tied to them) are left out and the
+    others written; ImportRejected then only when the file as a whole is unusable or no row is
+    left. `total_rows` (data rows, if known from the upload check) only feeds progress reports.
     """
     allow_large_fields(settings.import_max_bytes)
     errors: list[JobErrorDetail] = []
+    # Problems of the rows that other rows' problems point at (the first of two rows with one
+    # sku): an import keeping the valid rows leaves those out too.
+    partners: list[JobErrorDetail] = []
     with _collector_paused():
         rows = _read_rows(chunks, settings, errors, report_progress, total_rows)
+        read_rows = len(rows) + len(errors)
         has_products = store_has_products(connection, store_id)
-        _match_rows(connection, store_id, rows, errors, has_products)
+        holders = _HolderLookup(connection, store_id, has_products)
+        _match_rows(connection, store_id, rows, errors, partners, has_products)
         _check_rows(rows, ProductLimits.from_settings(settings), errors)
-        _check_unique_values(connection, store_id, rows, errors, has_products)
-        if errors:
+        _check_unique_values(rows, errors, partners, holders)
+        if errors and keep_valid_rows:
+            errors.extend(partners)
+            rows = _leave_out_rejected_rows(rows, errors, holders)
+        if errors and (not keep_valid_rows or not rows):
             # Every row was read and checked: the progress says so, not the last round number.
-            checked = total_rows if total_rows is not None else len(rows)
+            checked = total_rows if total_rows is not None else read_rows
             report_progress(checked, checked)
-            raise ImportRejected(sorted(errors, key=lambda error: error.row or 0))
+            raise ImportRejected(_by_row(errors))
         # Every row is read and checked; what remains is writing (and a job that must stop
         # learns it here, before it writes anything).
-        report_progress(len(rows), total_rows if total_rows is not None else len(rows))
+        report_progress(read_rows, total_rows if total_rows is not None else read_rows)
         new_rows, changes = _plan_writes(store_id, rows)
         if not dry_run:
             try:
@@ -120,8 +138,40 @@ def import_products(
                 # Only a concurrent write (say through the Products API) gets here.
                 message = "products changed while the import ran; run the import again"
                 raise ImportRejected([_error(message, CONFLICT, None)]) from error
-    report_progress(len(rows), len(rows))
-    return ImportResult(len(new_rows), len(changes), len(rows) - len(new_rows) - len(changes))
+    report_progress(read_rows, read_rows)
+    return ImportResult(
+        created=len(new_rows),
+        updated=len(changes),
+        unchanged=len(rows) - len(new_rows) - len(changes),
+        rejected=len({error.row for error in errors}),
+        problems=tuple(_by_row(errors)),
+        outcomes=tuple(_outcomes(rows, changes, dry_run)),
+    )
+
+
+def _by_row(errors: list[JobErrorDetail]) -> list[JobErrorDetail]:
+    return sorted(errors, key=lambda error: error.row or 0)
+
+
+def _leave_out_rejected_rows(
+    rows: list[_Row], errors: list[JobErrorDetail], holders: _HolderLookup
+) -> list[_Row]:
+    """The rows no problem names, once the values the left-out rows would have freed are
+    known to stay where they are; adds the problems of rows that needed them.
+
+    Each round leaves out at least one more row, so the rounds end; a second one is needed
+    only when a left-out row would have freed a value another row takes.
+    """
+    rejected = {error.row for error in errors}
+    while True:
+        kept = [row for row in rows if row.line not in rejected]
+        left_out = {row.target.id: row.line for row in rows if row.target and row.line in rejected}
+        found: list[JobErrorDetail] = []
+        _check_unique_values(kept, found, [], holders, left_out)
+        if not found:
+            return kept
+        errors.extend(found)
+        rejected.update(error.row for error in found)
 
 
 @contextmanager
@@ -224,6 +274,7 @@ def _match_rows(
     store_id: str,
     rows: list[_Row],
     errors: list[JobErrorDetail],
+    partners: list[JobErrorDetail],
     has_products: bool,
 ) -> None:
     """Find the product each row updates: by id, else by external_ref; none means create."""
@@ -260,6 +311,11 @@ def _match_rows(
                 "change each product in one row only"
             )
             errors.append(_error(message, DUPLICATE_IN_FILE, row.line, field))
+            message = (
+                f"product {target.id} is also changed by row {row.line}; "
+                "change each product in one row only"
+            )
+            partners.append(_error(message, DUPLICATE_IN_FILE, claimed[target.id], field))
             row.unmatched = True
             continue
         if target.is_bundle:
@@ -288,26 +344,49 @@ def _check_rows(rows: list[_Row], limits: ProductLimits, errors: list[JobErrorDe
         row.attributes = _CHECKED  # the raw cells are not needed again: free them on big files
 
 
+class _HolderLookup:
+    """Which products hold given values of a unique column, looked up once per value."""
+
+    def __init__(self, connection: Connection, store_id: str, has_products: bool) -> None:
+        self._connection = connection
+        self._store_id = store_id
+        self._has_products = has_products
+        self._known: dict[str, dict[str, str | None]] = {}
+
+    def __call__(self, column: str, values: set[str]) -> dict[str, str]:
+        if not self._has_products or not values:
+            return {}
+        known = self._known.setdefault(column, {})
+        missing = values - known.keys()
+        if missing:
+            found = find_product_ids_by(self._connection, self._store_id, column, missing)
+            for value in missing:
+                known[value] = found.get(value)
+        return {value: holder for value in values if (holder := known[value]) is not None}
+
+
 def _check_unique_values(
-    connection: Connection,
-    store_id: str,
     rows: list[_Row],
     errors: list[JobErrorDetail],
-    has_products: bool,
+    partners: list[JobErrorDetail],
+    find_holders: _HolderLookup,
+    left_out: dict[str, int] | None = None,
 ) -> None:
-    """sku, slug and external_ref must be unique in the store once every row has applied."""
+    """sku, slug and external_ref must be unique in the store once every row has applied.
+
+    `left_out`: products whose rows were left out (product id -> row), which keep their values.
+    """
     checked = [row for row in rows if row.values is not None]
     changed_ids = {row.target.id for row in checked if row.target is not None}
     for column in UNIQUE_ATTRIBUTES:
         owners, setting = _split_kept_and_set(checked, column)
         if not setting:
             continue
+        kept_values = set(owners)
         values = [value for _, value in setting]
         # A product keeping its own value needs no look-up: the store holds it only once.
         moving = {v for row, v in setting if row.target is None or getattr(row.target, column) != v}
-        holders = {}
-        if has_products and moving:
-            holders = find_product_ids_by(connection, store_id, column, moving)
+        holders = find_holders(column, moving)
         if not owners and not holders and len(set(values)) == len(values):
             continue  # nothing can collide: the usual first import of new products
         for row, value in setting:
@@ -316,8 +395,14 @@ def _check_unique_values(
             if owner is not None:
                 message = f"{column} {value!r} is also used by row {owner}"
                 errors.append(_error(message, DUPLICATE_IN_FILE, row.line, column, value))
+                if value not in kept_values:
+                    # Neither row is more right than the other.
+                    message = f"{column} {value!r} is also used by row {row.line}"
+                    partners.append(_error(message, DUPLICATE_IN_FILE, owner, column, value))
             elif holder is not None and holder not in changed_ids:
                 message = f"{column} {value!r} is already used by product {holder}"
+                if left_out and holder in left_out:
+                    message += f", which keeps it: row {left_out[holder]} was left out"
                 errors.append(_error(message, ALREADY_EXISTS, row.line, column, value))
             else:
                 owners[value] = row.line
@@ -376,6 +461,27 @@ def _plan_writes(
                 change["independent_at"] = now
             changes.append(change)
     return new_rows, changes
+
+
+def _outcomes(
+    rows: list[_Row], changes: list[dict[str, Any]], dry_run: bool
+) -> Iterator[RowOutcome]:
+    """Each row's product after the import and what was done to it (planned, on a dry run)."""
+    changed = {change["id"] for change in changes}
+    for row in rows:
+        values = row.values
+        assert values is not None
+        target = row.target
+        if target is None:
+            # A dry run's ids are made up: the real import would give others.
+            product_id = None if dry_run else values["id"]
+            ref, sku = values.get("external_ref"), values.get("sku")
+            yield RowOutcome(row.line, product_id, ref, sku, CREATED)
+            continue
+        ref = values.get("external_ref", target.external_ref)
+        sku = values.get("sku", target.sku)
+        action = UPDATED if target.id in changed else UNCHANGED
+        yield RowOutcome(row.line, target.id, ref, sku, action)
 
 
 def _write_changes(
