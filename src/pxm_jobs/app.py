@@ -36,11 +36,11 @@ from pxm_jobs.api.products import tag_routes
 from pxm_jobs.api.request_head import RequestHeadLimitMiddleware
 from pxm_jobs.api.request_id import RequestIdMiddleware
 from pxm_jobs.api.token_guard import TokenGuard
+from pxm_jobs.api.token_throttle import TokenThrottleMiddleware
 from pxm_jobs.api.variations import modifier_routes as variation_modifier_routes
 from pxm_jobs.api.variations import option_routes as variation_option_routes
 from pxm_jobs.api.variations import product_routes as product_variation_routes
 from pxm_jobs.api.variations import variation_routes
-from pxm_jobs.api.token_throttle import TokenThrottleMiddleware
 from pxm_jobs.config import Settings
 from pxm_jobs.jobs import RUNNERS
 from pxm_jobs.queue.status_watch import StatusWatch
