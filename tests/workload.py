@@ -4,8 +4,10 @@
 
 Because the log row commits with the job's `success`, the log holds exactly the runs that took
 effect; tests read it to prove that no two runs of a store overlapped and that order held. A
-job whose input says `fail` fails instead. With `--webhooks` the process also delivers job
-events, as `pxm-jobs worker` does, to receivers on loopback, retried quickly.
+job whose input says `fail` fails instead; one whose input gives `sleep` runs that long,
+reporting progress as it goes, so a request to stop it lands mid-run. With `--webhooks` the
+process also delivers job events, as `pxm-jobs worker` does, to receivers on loopback, retried
+quickly.
 """
 
 from __future__ import annotations
@@ -47,9 +49,22 @@ def create_run_log(engine: Engine) -> None:
         )
 
 
+# A job reports progress this often while it sleeps: where a request to stop it is noticed.
+PROGRESS_STEP_SECONDS = 0.02
+
+
 def record_run(context: JobContext, connection: Connection) -> Mapping[str, Any]:
     began = time.time()
-    time.sleep(random.uniform(0.001, float(context.job.input.get("max_sleep", 0.01))))
+    asked = context.job.input.get("sleep")
+    duration = (
+        float(asked)
+        if asked is not None
+        else random.uniform(0.001, float(context.job.input.get("max_sleep", 0.01)))
+    )
+    steps = max(1, round(duration / PROGRESS_STEP_SECONDS))
+    for step in range(steps):
+        time.sleep(duration / steps)
+        context.report_progress(step + 1, steps)
     if context.job.input.get("fail"):
         raise JobFailed([JobErrorDetail(message="asked to fail", code="asked")])
     connection.execute(
@@ -94,6 +109,7 @@ def main() -> None:
         webhook_retry_max_seconds=0.2,
         webhook_max_attempts=100,
         webhook_poll_seconds=0.1,
+        cancel_started_jobs=True,
     )
     engine = make_engine(settings)
     worker = Worker(

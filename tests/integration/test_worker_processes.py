@@ -13,13 +13,14 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select, text
 
 from pxm_jobs.clock import utc_now
-from pxm_jobs.queue.lifecycle import CancelOutcome, cancel_job
-from pxm_jobs.queue.models import JobStatus
+from pxm_jobs.queue.lifecycle import CancelOutcome, cancel_job, request_cancel
+from pxm_jobs.queue.models import Job, JobStatus
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import job_errors, jobs
 from tests.factories import make_stores, queue_jobs
@@ -35,6 +36,10 @@ FAULTS = 40 if STRESS else 8
 MAX_JOB_SECONDS = 0.05 if STRESS else 0.15
 LEASE_SECONDS = 1.0
 DRAIN_TIMEOUT_SECONDS = 900 if STRESS else 120
+# Each store's line also holds jobs that run this long, reporting progress as they go: a
+# request to stop one lands while it runs, whichever process runs it.
+LONG_JOB_SECONDS = 3.0
+LONG_JOBS_PER_STORE = 2
 
 
 def start_worker(database_url: str, *, lease: float = LEASE_SECONDS) -> subprocess.Popen[bytes]:
@@ -55,21 +60,52 @@ def unfinished(engine: Engine) -> int:
     return int(count or 0)
 
 
+def started_jobs(engine: Engine) -> list[Job]:
+    with read_transaction(engine) as connection:
+        rows = connection.execute(select(jobs).where(jobs.c.status == JobStatus.STARTED))
+        return [Job.from_row(row) for row in rows]
+
+
+def ask_to_stop(engine: Engine, candidates: list[Job], rng: random.Random | None) -> set[str]:
+    """Ask started jobs to stop (each by a coin toss, given `rng`); the ids that were asked."""
+    asked = set()
+    for job in candidates:
+        if rng is None or rng.random() < 0.5:
+            with write_transaction(engine) as connection:
+                if request_cancel(connection, job, utc_now()) is not None:
+                    asked.add(job.id)
+    return asked
+
+
+def queue_line(engine: Engine, store_id: str) -> list[Job]:
+    """Short jobs with long ones among them, created a millisecond apart in this order."""
+    short = {"max_sleep": MAX_JOB_SECONDS}
+    long = {"sleep": LONG_JOB_SECONDS}
+    short_per_run = JOBS_PER_STORE // (LONG_JOBS_PER_STORE + 1)
+    plan = ([short] * short_per_run + [long]) * LONG_JOBS_PER_STORE
+    plan += [short] * (JOBS_PER_STORE - len(plan))
+    start = utc_now()
+    return [
+        job
+        for n, payload in enumerate(plan)
+        for job in queue_jobs(
+            engine,
+            store_id,
+            1,
+            job_type=RECORD_JOB,
+            payload=payload,
+            start=start + timedelta(milliseconds=n),
+        )
+    ]
+
+
 def test_killed_and_paused_workers_lose_no_job_and_break_no_rule(
     engine: Engine, database_url: str
 ) -> None:
     create_run_log(engine)
     store_ids = make_stores(engine, STORES)
-    queued = {
-        store_id: queue_jobs(
-            engine,
-            store_id,
-            JOBS_PER_STORE,
-            job_type=RECORD_JOB,
-            payload={"max_sleep": MAX_JOB_SECONDS},
-        )
-        for store_id in store_ids
-    }
+    queued = {store_id: queue_line(engine, store_id) for store_id in store_ids}
+    asked_to_stop: set[str] = set()
     workers = [start_worker(database_url) for _ in range(WORKERS)]
     kills = pauses = 0
     rng = random.Random(7)
@@ -87,6 +123,8 @@ def test_killed_and_paused_workers_lose_no_job_and_break_no_rule(
                     outcome = cancel_job(connection, job.store_id, job.id, utc_now()).outcome
                 if outcome is CancelOutcome.CANCELLED:
                     cancelled.add(job.id)
+            # Stops race the jobs' ends, kills and pauses: a job stopped writes nothing.
+            asked_to_stop |= ask_to_stop(engine, started_jobs(engine), rng)
             victim = rng.randrange(len(workers))
             if rng.random() < 0.7:
                 workers[victim].send_signal(signal.SIGKILL)
@@ -103,6 +141,10 @@ def test_killed_and_paused_workers_lose_no_job_and_break_no_rule(
                 break
         while unfinished(engine) and time.monotonic() < deadline:
             time.sleep(0.2)
+            if not asked_to_stop:
+                # No fault left to race with: a long job still to run is stopped for certain.
+                long_ones = [job for job in started_jobs(engine) if "sleep" in job.input]
+                asked_to_stop |= ask_to_stop(engine, long_ones, None)
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGKILL)
@@ -120,9 +162,12 @@ def test_killed_and_paused_workers_lose_no_job_and_break_no_rule(
     assert {run.job_id for run in runs} == succeeded, "effects and success must commit together"
     assert cancelled, "no cancel won a race; the test proved nothing about cancels"
     assert not cancelled & succeeded, "a cancelled job ran"
-    assert {job_id for job_id, status in outcomes.items() if status == JobStatus.CANCELLED} == (
-        cancelled
-    )
+    ended_cancelled = {
+        job_id for job_id, status in outcomes.items() if status == JobStatus.CANCELLED
+    }
+    stopped = ended_cancelled & asked_to_stop
+    assert stopped, "no request to stop a started job landed; the test proved nothing of it"
+    assert ended_cancelled == cancelled | stopped, "a job ended cancelled that nobody cancelled"
     assert failure_codes <= {"worker_lost"}
     by_store: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
     for run in runs:
@@ -136,7 +181,9 @@ def test_killed_and_paused_workers_lose_no_job_and_break_no_rule(
     print(
         f"\nstress {engine.dialect.name}: {len(outcomes)} jobs over {STORES} stores, "
         f"{len(succeeded)} succeeded, {len(cancelled)} cancelled in {cancel_attempts} "
-        f"cancel races, {kills} workers killed, {pauses} paused past their lease, violations 0"
+        f"cancel races, {len(stopped)} of {len(asked_to_stop)} asked to stop while started "
+        f"stopped with nothing written, {kills} workers killed, {pauses} paused past their "
+        "lease, violations 0"
     )
 
 
