@@ -24,8 +24,12 @@ run: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/pxm-jobs migrate
 
+# The suite runs in two processes (pytest-xdist): each has its own PostgreSQL database and
+# SQLite files, and the two cores every supported machine has are both used.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 check: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks compat

@@ -69,16 +69,21 @@ def copy_sqlite(template: Path, directory: Path) -> str:
 
 
 def empty_postgres(engine: Engine) -> None:
-    """Remove every row and every table a test added, back to the migrated, empty schema."""
+    """Remove every row and every table a test added, back to the migrated, empty schema.
+
+    Rows go by DELETE, children before parents: a test leaves a few rows, and deleting them
+    takes milliseconds where TRUNCATE of every table takes a tenth of a second (it makes new
+    files for each), a cost paid by every PostgreSQL test. Sequences run on; ids never repeat.
+    """
     ours = {table.name for table in metadata.sorted_tables} | {"alembic_version"}
-    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
     with engine.begin() as connection:
         present = connection.execute(
             text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         ).scalars()
         for extra in sorted(set(present) - ours):
             connection.execute(text(f'DROP TABLE "{extra}"'))
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
 
 
 BLOCKED_TIMEOUT_SECONDS = 20.0
