@@ -6,9 +6,10 @@ writes nothing when nobody does; otherwise it writes one outbox row per observer
 job as the move left it. So an event exists exactly when its move committed, and a store
 without webhooks pays that one probe.
 
-The claim is the one exception. On PostgreSQL it is a single statement sent in autocommit, and
-that statement writes its own events (`statements.claim_job`); on SQLite it runs in a
-transaction like the other moves, and the call here writes them.
+The claim and the finish, the two moves every job makes, are the exceptions. On PostgreSQL each
+is a single statement that writes its own events (`statements.claim_job`, `finish_job`): the
+claim is sent alone in autocommit, and the finish saves every job a round trip. On SQLite they
+write them as the other moves do.
 """
 
 from __future__ import annotations
@@ -54,14 +55,14 @@ def record_job_event(connection: Connection, job: Job, event: JobEvent, now: dat
     _ring_after_commit(connection)
 
 
-def record_started_event(connection: Connection, job: Job, claimed: Any, now: datetime) -> None:
-    """The claim's `started` event: written by the claim itself on PostgreSQL, here otherwise.
-
-    `claimed` is the row the claim returned; on PostgreSQL it counts the events it wrote.
-    """
-    written = getattr(claimed, "started_events", None)
+def record_move_events(
+    connection: Connection, job: Job, moved: Any, event: JobEvent, now: datetime
+) -> None:
+    """The events of a claim or a finish: written by the move itself on PostgreSQL, here
+    otherwise. `moved` is the row the move returned; on PostgreSQL it counts the events."""
+    written = getattr(moved, "events_written", None)
     if written is None:
-        record_job_event(connection, job, JobEvent.STARTED, now)
+        record_job_event(connection, job, event, now)
     elif written:
         _ring_after_commit(connection)
 

@@ -37,7 +37,7 @@ from sqlalchemy import Connection
 from pxm_jobs.job_errors import JobErrorDetail
 from pxm_jobs.job_events import JobEvent
 from pxm_jobs.queue import statements as sql
-from pxm_jobs.queue.events import record_job_event, record_started_event
+from pxm_jobs.queue.events import record_job_event, record_move_events
 from pxm_jobs.queue.idempotency import claim_idempotency_key
 from pxm_jobs.queue.models import Job, JobStatus
 from pxm_jobs.queue.progress import Progress
@@ -107,7 +107,7 @@ def claim_job(connection: Connection, worker_id: str, now: datetime) -> Job | No
     if row is None:
         return None
     job = Job.from_row(row)
-    record_started_event(connection, job, row, now)
+    record_move_events(connection, job, row, JobEvent.STARTED, now)
     signal_status_change(connection, row.id, notified=True)
     return job
 
@@ -128,11 +128,11 @@ def finish_job(
     if row is None:
         raise LeaseLost(job.id)
     finished = Job.from_row(row)
-    record_job_event(connection, finished, JobEvent.SUCCEEDED, now)
+    record_move_events(connection, finished, row, JobEvent.SUCCEEDED, now)
     _repoint_line(connection, job.store_id)
     signal_status_change(connection, job.id, notified=True)
     # The store's next job can run now: idle threads must not sleep out their poll for it.
-    signal_new_work(connection)
+    signal_new_work(connection, notified=True)
     return finished
 
 

@@ -95,6 +95,13 @@ def _notice(dialect: str) -> tuple[ColumnElement[Any], ...]:
     return (func.pg_notify(STATUS_CHANNEL, jobs.c.id).label("status_notice"),)
 
 
+def _wakes_workers(dialect: str) -> tuple[ColumnElement[Any], ...]:
+    """A RETURNING column that wakes idle workers with the move itself (PostgreSQL)."""
+    if dialect != "postgresql":
+        return ()
+    return (func.pg_notify(NEW_WORK_CHANNEL, "").label("work_notice"),)
+
+
 def _fenced() -> ColumnElement[bool]:
     """The job (`p_seq`) is still started by the worker and attempt that claimed it."""
     return (
@@ -201,63 +208,68 @@ def claim_job(dialect: str) -> Any:
         )
         .returning(*jobs.c, *_notice(dialect))
     )
-    return _with_started_events(claim) if dialect == "postgresql" else claim
+    return _with_events(claim, JobEvent.STARTED) if dialect == "postgresql" else claim
 
 
-def _with_started_events(claim: ReturningUpdate[Any]) -> Select[Any]:
-    """The claim, and an outbox row for each integration of the store observing `started`.
+def _with_events(move: ReturningUpdate[Any], event: JobEvent) -> Select[Any]:
+    """The move, and an outbox row for each integration of the store observing `event`.
 
-    The claim is sent alone, in autocommit, so its events must be part of its one statement to
-    commit with it: a data-modifying CTE reads the claimed row and the store's observers (one
-    probe of their primary key, nothing found for most stores). The answer is the claimed row,
-    with `started_events` counting the rows written.
+    The two moves every job makes write their events in their own statement (PostgreSQL): the
+    claim is sent alone, in autocommit, so its events must be part of it to commit with it; and
+    the finish spares every job a round trip. A data-modifying CTE reads the moved row and the
+    store's observers (one probe of their primary key, nothing found for most stores). The
+    answer is the moved row, with `events_written` counting the rows written.
     """
-    claimed = claim.cte("claimed")
+    moved = move.cte("moved")
     observers = integration_observers
-    started = literal_column(f"'{JobEvent.STARTED.value}'", String)
+    observed = literal_column(f"'{event.value}'", String)
     now = clock("postgresql")
     snapshot = {
         "id": func.gen_random_uuid().cast(String),
-        "store_id": claimed.c.store_id,
+        "store_id": moved.c.store_id,
         "integration_id": observers.c.integration_id,
-        "event": started,
+        "event": observed,
         "state": literal_column("'pending'", String),
         "attempts": literal_column("0", Integer),
         "next_attempt_at": now,
         "created_at": now,
-        "job_id": claimed.c.id,
-        "job_type": claimed.c.type,
-        "job_status": claimed.c.status,
-        "job_created_at": claimed.c.created_at,
-        "job_updated_at": claimed.c.updated_at,
-        "job_started_at": claimed.c.started_at,
-        "job_completed_at": claimed.c.completed_at,
-        "job_request_id": claimed.c.request_id,
-        "job_meta": claimed.c.meta,
-        "job_progress_processed": claimed.c.progress_processed,
-        "job_progress_total": claimed.c.progress_total,
+        "job_id": moved.c.id,
+        "job_type": moved.c.type,
+        "job_status": moved.c.status,
+        "job_created_at": moved.c.created_at,
+        "job_updated_at": moved.c.updated_at,
+        "job_started_at": moved.c.started_at,
+        "job_completed_at": moved.c.completed_at,
+        "job_request_id": moved.c.request_id,
+        "job_meta": moved.c.meta,
+        "job_progress_processed": moved.c.progress_processed,
+        "job_progress_total": moved.c.progress_total,
     }
     written = (
         insert(integration_deliveries)
         .from_select(
             list(snapshot),
             select(*snapshot.values()).join_from(
-                claimed,
+                moved,
                 observers,
-                (observers.c.store_id == claimed.c.store_id) & (observers.c.event == started),
+                (observers.c.store_id == moved.c.store_id) & (observers.c.event == observed),
             ),
         )
         .returning(integration_deliveries.c.seq)
-        .cte("started_events")
+        .cte("events")
     )
     count = select(func.count()).select_from(written).scalar_subquery()
-    return select(claimed, count.label("started_events"))
+    return select(moved, count.label("events_written"))
 
 
-def finish_job(dialect: str) -> ReturningUpdate[Any]:
-    """started → success, fenced, with the job's final meta and progress."""
+def finish_job(dialect: str) -> Any:
+    """started → success, fenced, with the job's final meta and progress.
+
+    On PostgreSQL the same statement writes the job's `succeeded` events (see `_with_events`)
+    and wakes idle workers for the store's next job (`_wakes_workers`).
+    """
     now = clock(dialect)
-    return (
+    finish = (
         update(jobs)
         .where(_fenced())
         .values(
@@ -268,8 +280,9 @@ def finish_job(dialect: str) -> ReturningUpdate[Any]:
             progress_processed=bindparam("p_processed", type_=Integer),
             progress_total=bindparam("p_total", type_=Integer),
         )
-        .returning(*jobs.c, *_notice(dialect))
+        .returning(*jobs.c, *_notice(dialect), *_wakes_workers(dialect))
     )
+    return _with_events(finish, JobEvent.SUCCEEDED) if dialect == "postgresql" else finish
 
 
 def fail_job(dialect: str) -> ReturningUpdate[Any]:

@@ -32,10 +32,14 @@ def _local_event(engine: Engine) -> threading.Event:
         return _local_events.setdefault(key, threading.Event())
 
 
-def signal_new_work(connection: Connection) -> None:
-    """Tell workers there may be a job to claim, once this transaction commits."""
+def signal_new_work(connection: Connection, *, notified: bool = False) -> None:
+    """Tell workers there may be a job to claim, once this transaction commits.
+
+    `notified`: the statement that moved the job already sent the NOTIFY with RETURNING.
+    """
     if connection.dialect.name == "postgresql":
-        sql.run(connection, sql.notify_new_work)
+        if not notified:
+            sql.run(connection, sql.notify_new_work)
     else:
         # A worker woken before the commit waits on the write lock, so it still sees the job.
         _local_event(connection.engine).set()
