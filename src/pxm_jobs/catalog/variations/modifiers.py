@@ -11,10 +11,11 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from pxm_jobs.catalog.paging import oldest_first_page
 from pxm_jobs.catalog.products.rule_basics import ProductLimits
 from pxm_jobs.catalog.variations.errors import ModifierNotFound, ModifierTypeTaken
 from pxm_jobs.catalog.variations.models import VariationModifier
@@ -63,16 +64,9 @@ def list_modifiers(
     mine = (variation_modifiers.c.store_id == store_id) & (
         variation_modifiers.c.option_id == option_id
     )
-    rows = connection.execute(
-        select(variation_modifiers)
-        .where(mine)
-        .order_by(variation_modifiers.c.created_at, variation_modifiers.c.id)
-        .limit(limit)
-        .offset(offset)
-    ).mappings()
-    total = connection.execute(
-        select(func.count()).select_from(variation_modifiers).where(mine)
-    ).scalar_one()
+    rows, total = oldest_first_page(
+        connection, variation_modifiers, [mine], limit=limit, offset=offset
+    )
     return [_modifier(row) for row in rows], total
 
 

@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
+from pxm_jobs.catalog.paging import oldest_first_page
 from pxm_jobs.catalog.variations.errors import OptionNotFound
 from pxm_jobs.catalog.variations.models import VariationOption
 from pxm_jobs.catalog.variations.rules import check_option_fields
@@ -54,16 +55,9 @@ def list_options(
     mine = (variation_options.c.store_id == store_id) & (
         variation_options.c.variation_id == variation_id
     )
-    rows = connection.execute(
-        select(variation_options)
-        .where(mine)
-        .order_by(variation_options.c.created_at, variation_options.c.id)
-        .limit(limit)
-        .offset(offset)
-    ).mappings()
-    total = connection.execute(
-        select(func.count()).select_from(variation_options).where(mine)
-    ).scalar_one()
+    rows, total = oldest_first_page(
+        connection, variation_options, [mine], limit=limit, offset=offset
+    )
     return [option_from_row(row) for row in rows], total
 
 

@@ -10,10 +10,11 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from pxm_jobs.catalog.paging import newest_first_page
 from pxm_jobs.catalog.variations.errors import VariationInUse, VariationNotFound
 from pxm_jobs.catalog.variations.models import Variation, VariationOption, in_display_order
 from pxm_jobs.catalog.variations.rules import check_variation_fields
@@ -68,18 +69,10 @@ def list_variations(
     connection: Connection, store_id: str, *, limit: int, offset: int
 ) -> tuple[list[Variation], int]:
     """One page of the store's variations, newest first, and how many there are."""
-    rows = connection.execute(
-        select(variations)
-        .where(variations.c.store_id == store_id)
-        .order_by(variations.c.created_at.desc(), variations.c.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).mappings()
-    found = [_variation(row) for row in rows]
-    total = connection.execute(
-        select(func.count()).select_from(variations).where(variations.c.store_id == store_id)
-    ).scalar_one()
-    return found, total
+    rows, total = newest_first_page(
+        connection, variations, [variations.c.store_id == store_id], limit=limit, offset=offset
+    )
+    return [_variation(row) for row in rows], total
 
 
 def options_of(
