@@ -14,6 +14,7 @@ from pxm_jobs.catalog.filters import FilterTerm
 from pxm_jobs.catalog.products.csv_export import (
     ExportedFile,
     SpooledPart,
+    count_matches,
     find_bundles,
     rows_per_part,
     spool_parts,
@@ -82,12 +83,14 @@ def run_product_export(context: JobContext, connection: Connection) -> dict[str,
     reading = context.read_separately() if context.read_separately else nullcontext(connection)
     with ExitStack() as spooled:
         with reading as reader:
-            bundles = _skipped_bundles(reader, job, filters)
+            matched = count_matches(reader, job.store_id, filters)
+            bundles = _skipped_bundles(reader, job, filters, matched.bundles)
             parts = spooled.enter_context(
                 spool_parts(
                     reader,
                     store_id=job.store_id,
                     filters=filters,
+                    matched=matched.exported,
                     columns=columns,
                     rows_per_file=rows_per_part(settings),
                     bytes_per_file=settings.bytes_per_export_file(),
@@ -133,10 +136,12 @@ def _store_parts(
 
 
 def _skipped_bundles(
-    reader: Connection, job: Job, filters: list[FilterTerm]
+    reader: Connection, job: Job, filters: list[FilterTerm], total: int
 ) -> list[JobErrorDetail]:
-    """One job error per bundle the filter matches (EP exports no bundles)."""
-    ids, total = find_bundles(reader, job.store_id, filters, SKIPPED_BUNDLES_LISTED)
+    """One job error per bundle the filter matches (EP exports no bundles), of `total`."""
+    if total == 0:
+        return []
+    ids = find_bundles(reader, job.store_id, filters, SKIPPED_BUNDLES_LISTED)
     errors = [
         JobErrorDetail(
             message=f"product {bundle_id} is a bundle; bundles are not exported",

@@ -145,7 +145,9 @@ class JobRun:
                 job=job,
                 settings=self.settings,
                 report_progress=tracker,
-                read_separately=lambda: read_transaction(self.engine),
+                read_separately=(
+                    (lambda: read_transaction(self.engine)) if is_sqlite(self.engine) else None
+                ),
                 write_separately=(
                     (lambda: write_transaction(self.engine)) if write_separately else None
                 ),

@@ -34,7 +34,7 @@ class JobContext:
     # A read-only transaction on a connection of its own, for a job that reads much before it
     # writes a little (an export): on SQLite the job's own transaction then takes the write
     # lock only for its writes, and other stores' writes go on while it reads. None: read on
-    # the job's connection.
+    # the job's connection, as on PostgreSQL, where reading there holds up nobody.
     read_separately: Callable[[], AbstractContextManager[Connection]] | None = None
     # A short write transaction of its own, committed as the block ends, for what a job stores
     # before its end (an export's parts): on SQLite the write lock is then held a part at a

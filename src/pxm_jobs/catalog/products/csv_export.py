@@ -103,10 +103,12 @@ def export_products(
     See `spool_parts` for what the parts hold; a job that reads on a connection of its own uses
     it and `store_part` directly.
     """
+    matched = count_matches(connection, store_id, filters)
     with spool_parts(
         connection,
         store_id=store_id,
         filters=filters,
+        matched=matched.exported,
         columns=columns,
         rows_per_file=rows_per_file,
         report_progress=report_progress,
@@ -119,12 +121,35 @@ def export_products(
         ]
 
 
+@dataclass(frozen=True)
+class MatchCounts:
+    """What a filter matches in a store: products the export writes, and bundles it skips."""
+
+    exported: int
+    bundles: int
+
+
+def count_matches(
+    connection: Connection, store_id: str, filters: Sequence[FilterTerm]
+) -> MatchCounts:
+    """Both counts in one query: an export that matches nothing needs no other."""
+    is_bundle = products.c.components.is_not(None)
+    exported, bundles = connection.execute(
+        select(
+            func.count().filter(products.c.components.is_(None)),
+            func.count().filter(is_bundle),
+        ).where(*filter_conditions(store_id, filters, connection.dialect.name))
+    ).one()
+    return MatchCounts(int(exported), int(bundles))
+
+
 @contextmanager
 def spool_parts(
     reader: Connection,
     *,
     store_id: str,
     filters: Sequence[FilterTerm],
+    matched: int,
     columns: Sequence[str] | None,
     rows_per_file: int,
     report_progress: ProgressCallback,
@@ -134,11 +159,17 @@ def spool_parts(
     """Read the store's products matching `filters`, oldest first, into CSV parts kept in
     temporary files for the duration of the block; `reader` is not used once it is entered.
 
-    Every part has the header; an export matching nothing has no part, as in EP's example.
+    `matched` is how many products the filter matched when counted (`count_matches`), for the
+    progress reports; with none, nothing more is read. Every part has the header; an export
+    matching nothing has no part, as in EP's example.
     A part ends at `rows_per_file` rows or before it would pass `bytes_per_file` bytes, so that
     every part imports back. With `escape_formulas`, cells a spreadsheet would run as formulas
     get a leading `'` (see `csv_format.escape_formula`).
     """
+    if matched == 0:
+        report_progress(0, 0)
+        yield []
+        return
     conditions = [
         *filter_conditions(store_id, filters, reader.dialect.name),
         products.c.components.is_(None),  # bundles are not exported (`find_bundles` says which)
@@ -170,15 +201,8 @@ def spool_parts(
         ],
     )
     batches = _driver_batches(reader, query)
-    first = next(batches, [])
-    if len(first) < FETCH_ROWS:
-        total = len(first)  # the whole export is in hand: no need to count it
-    else:
-        total = reader.execute(
-            select(func.count()).select_from(products).where(*conditions)
-        ).scalar_one()
-    rows = _Rows(chain(first, chain.from_iterable(batches)))
-    written = _Counter(total, report_progress)
+    rows = _Rows(chain.from_iterable(batches))
+    written = _Counter(matched, report_progress)
     with ExitStack() as spooled:
         parts: list[SpooledPart] = []
         while rows.peek():
@@ -191,7 +215,7 @@ def spool_parts(
                 spool.write(chunk)
             parts.append(SpooledPart(spool, written.count - before))
         batches.close()  # read to its end already; this makes sure its cursor is closed
-        report_progress(written.count, total)
+        report_progress(written.count, max(matched, written.count))
         yield parts
 
 
@@ -278,20 +302,18 @@ def _wire_timestamp(column: ColumnElement[Any], dialect: str) -> ColumnElement[s
 
 def find_bundles(
     connection: Connection, store_id: str, filters: Sequence[FilterTerm], limit: int
-) -> tuple[list[str], int]:
-    """Up to `limit` ids of the bundles the filter matches, and how many it matches: an
-    export leaves them out, as EP does, and says so."""
+) -> list[str]:
+    """Up to `limit` ids of the bundles the filter matches, oldest first: an export leaves
+    them out, as EP does, and says so (`count_matches` counts them all)."""
     conditions = [
         *filter_conditions(store_id, filters, connection.dialect.name),
         products.c.components.is_not(None),
     ]
-    ids = connection.execute(
-        select(products.c.id).where(*conditions).order_by(products.c.created_at).limit(limit)
-    ).scalars()
-    total = connection.execute(
-        select(func.count()).select_from(products).where(*conditions)
-    ).scalar_one()
-    return list(ids), total
+    return list(
+        connection.execute(
+            select(products.c.id).where(*conditions).order_by(products.c.created_at).limit(limit)
+        ).scalars()
+    )
 
 
 def _findtemplate_fields(
