@@ -115,6 +115,10 @@ class LimitedH11Protocol(H11Protocol):
         # Called by uvicorn while it handles h11's error, which says what went wrong.
         error = sys.exc_info()[1]
         status = int(getattr(error, "error_status_hint", 400))
+        if status >= 500:
+            # h11 hints 501 for a transfer coding it does not know: still the client's request
+            # to fix, and every answer to bad input is a 4xx.
+            status = 400
         if status == 431:
             detail = (
                 f"the request line and headers are larger than the {self.header_max_bytes:,} "

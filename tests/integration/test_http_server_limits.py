@@ -99,6 +99,16 @@ def test_a_malformed_request_gets_the_envelope(server: tuple[str, int]) -> None:
         assert status_and_error(read_response(connection))[0] == 400
 
 
+def test_an_unknown_transfer_coding_is_the_clients_to_fix(server: tuple[str, int]) -> None:
+    with socket.create_connection(server) as connection:
+        connection.sendall(
+            b"POST /pcm/products HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: r\r\n\r\n"
+        )
+        status, error = status_and_error(read_response(connection))
+    assert status == 400
+    assert "Transfer-Encoding" in str(error["detail"])
+
+
 def test_a_head_sent_too_slowly_is_answered_408_and_closed(server: tuple[str, int]) -> None:
     for opening in (b"", b"GET /pcm/jobs HTTP/1.1\r\nHost: x\r\n"):
         with socket.create_connection(server) as connection:

@@ -647,7 +647,8 @@ def test_a_collision_the_checks_could_not_see_fails_cleanly(
 ) -> None:
     run_import(engine, settings, store_id, example_file())
     # As if another writer took the sku between the checks and the writes.
-    monkeypatch.setattr(csv_import, "find_product_ids_by", lambda *args: {})
+    blind = lambda connection, store_id, wanted: {column: {} for column in wanted}  # noqa: E731
+    monkeypatch.setattr(csv_import, "find_product_ids_by_values", blind)
     content = csv_text(HEADER, ["Late", "tablet-sku-0", "physical"])
     errors = rejected(engine, settings, store_id, content)
     assert [error.code for error in errors] == ["conflict"]

@@ -17,6 +17,7 @@ from pxm_jobs.catalog.products.product_filter import parse_product_filter
 from pxm_jobs.catalog.products.queries import (
     Product,
     find_product_ids_by,
+    find_product_ids_by_values,
     find_products_by,
     get_product,
     insert_products,
@@ -183,6 +184,26 @@ def test_lookups_batch_many_values(engine: Engine, store_id: str) -> None:
     assert holders == {f"sku-{n}": rows[n]["id"] for n in range(0, 1200, 2)}
     assert sorted(product.external_ref or "" for product in found) == ["ref-1199", "ref-7"]
     assert none == {}
+
+
+def test_one_lookup_finds_the_holders_of_several_columns(engine: Engine, store_id: str) -> None:
+    rows = [product_row(store_id, n, external_ref=f"ref-{n}") for n in range(1200)]
+    with write_transaction(engine) as connection:
+        insert_products(connection, rows)
+        found = find_product_ids_by_values(
+            connection,
+            store_id,
+            {
+                "sku": {f"sku-{n}" for n in range(0, 1300, 3)},
+                "external_ref": {"ref-5", "ref-1199", "missing"},
+                "slug": set(),
+            },
+        )
+    assert found == {
+        "sku": {f"sku-{n}": rows[n]["id"] for n in range(0, 1200, 3)},
+        "external_ref": {"ref-5": rows[5]["id"], "ref-1199": rows[1199]["id"]},
+        "slug": {},
+    }
 
 
 def test_updates_change_only_the_given_columns(

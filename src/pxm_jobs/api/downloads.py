@@ -122,7 +122,7 @@ def download_file(
                 "read the job again with an active key for a fresh link",
                 title="Forbidden",
             )
-        chunks = read_blob(connection, blob.id)
+        chunks = read_blob(connection, blob.id, blob.size)
     except BaseException:
         reading.close()
         raise

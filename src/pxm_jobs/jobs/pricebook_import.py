@@ -84,7 +84,7 @@ def run_pricebook_import(context: JobContext, connection: Connection) -> dict[st
         result = import_pricebooks(
             connection,
             store_id=job.store_id,
-            chunks=read_blob(connection, blob.id),
+            chunks=read_blob(connection, blob.id, blob.size),
             settings=context.settings,
             dry_run=job.input.get("dry_run") is True,
             report_progress=context.report_progress,

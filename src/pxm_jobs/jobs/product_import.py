@@ -148,7 +148,7 @@ def run_product_import(context: JobContext, connection: Connection) -> dict[str,
         result = import_products(
             connection,
             store_id=job.store_id,
-            chunks=read_blob(connection, blob.id),
+            chunks=read_blob(connection, blob.id, blob.size),
             settings=settings,
             dry_run=_is_true(job.input.get("dry_run", False)),
             report_progress=context.report_progress,

@@ -81,10 +81,14 @@ def get_blob(connection: Connection, blob_id: str) -> BlobInfo | None:
     )
 
 
-def read_blob(connection: Connection, blob_id: str) -> Iterator[bytes]:
-    """The blob's bytes, one chunk in memory at a time."""
-    position = 0
-    while True:
+def read_blob(connection: Connection, blob_id: str, size: int | None = None) -> Iterator[bytes]:
+    """The blob's bytes, one chunk in memory at a time.
+
+    Given the blob's `size` (`BlobInfo.size`), reading ends once that many bytes came, without
+    asking for a chunk past the last: a one-chunk upload is read in one query.
+    """
+    position = received = 0
+    while size is None or received < size:
         data = connection.execute(
             select(blob_chunks.c.data).where(
                 blob_chunks.c.blob_id == blob_id, blob_chunks.c.position == position
@@ -92,6 +96,7 @@ def read_blob(connection: Connection, blob_id: str) -> Iterator[bytes]:
         ).scalar()
         if data is None:
             return
+        received += len(data)
         yield bytes(data)
         position += 1
 

@@ -8,7 +8,7 @@ spans lines is numbered by the line it starts on, as a text editor shows it.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -31,7 +31,7 @@ from pxm_jobs.catalog.products.import_results import CREATED, UNCHANGED, UPDATED
 from pxm_jobs.catalog.products.product_ids import new_product_ids as new_product_ids
 from pxm_jobs.catalog.products.queries import (
     Product,
-    find_product_ids_by,
+    find_product_ids_by_values,
     find_products_by,
     insert_products,
     store_has_products,
@@ -345,24 +345,33 @@ def _check_rows(rows: list[_Row], limits: ProductLimits, errors: list[JobErrorDe
 
 
 class _HolderLookup:
-    """Which products hold given values of a unique column, looked up once per value."""
+    """Which products hold given values of the unique columns, each value looked up once."""
 
     def __init__(self, connection: Connection, store_id: str, has_products: bool) -> None:
         self._connection = connection
         self._store_id = store_id
         self._has_products = has_products
-        self._known: dict[str, dict[str, str | None]] = {}
+        self._known: dict[str, dict[str, str | None]] = {column: {} for column in UNIQUE_ATTRIBUTES}
 
-    def __call__(self, column: str, values: set[str]) -> dict[str, str]:
-        if not self._has_products or not values:
-            return {}
-        known = self._known.setdefault(column, {})
-        missing = values - known.keys()
-        if missing:
-            found = find_product_ids_by(self._connection, self._store_id, column, missing)
-            for value in missing:
-                known[value] = found.get(value)
-        return {value: holder for value in values if (holder := known[value]) is not None}
+    def __call__(self, wanted: Mapping[str, set[str]]) -> dict[str, dict[str, str]]:
+        """column -> value -> holder, for the wanted values some product holds."""
+        if not self._has_products:
+            return {column: {} for column in wanted}
+        missing = {column: values - self._known[column].keys() for column, values in wanted.items()}
+        if any(missing.values()):
+            # All columns in one query: a small import's three look-ups cost one round trip.
+            found = find_product_ids_by_values(self._connection, self._store_id, missing)
+            for column, values in missing.items():
+                for value in values:
+                    self._known[column][value] = found[column].get(value)
+        return {
+            column: {
+                value: holder
+                for value in values
+                if (holder := self._known[column][value]) is not None
+            }
+            for column, values in wanted.items()
+        }
 
 
 def _check_unique_values(
@@ -378,15 +387,20 @@ def _check_unique_values(
     """
     checked = [row for row in rows if row.values is not None]
     changed_ids = {row.target.id for row in checked if row.target is not None}
+    split = {column: _split_kept_and_set(checked, column) for column in UNIQUE_ATTRIBUTES}
+    # A product keeping its own value needs no look-up: the store holds it only once.
+    moving = {
+        column: {v for row, v in setting if row.target is None or getattr(row.target, column) != v}
+        for column, (_, setting) in split.items()
+    }
+    holders_of = find_holders(moving)
     for column in UNIQUE_ATTRIBUTES:
-        owners, setting = _split_kept_and_set(checked, column)
+        owners, setting = split[column]
         if not setting:
             continue
         kept_values = set(owners)
         values = [value for _, value in setting]
-        # A product keeping its own value needs no look-up: the store holds it only once.
-        moving = {v for row, v in setting if row.target is None or getattr(row.target, column) != v}
-        holders = find_holders(column, moving)
+        holders = holders_of[column]
         if not owners and not holders and len(set(values)) == len(values):
             continue  # nothing can collide: the usual first import of new products
         for row, value in setting:

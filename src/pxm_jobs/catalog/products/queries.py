@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from itertools import zip_longest
 from typing import Any
 
 from sqlalchemy import (
@@ -16,6 +17,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     func,
+    or_,
     select,
     update,
 )
@@ -186,6 +188,34 @@ def find_product_ids_by(
     return holders
 
 
+def find_product_ids_by_values(
+    connection: Connection, store_id: str, wanted: Mapping[str, Collection[str]]
+) -> dict[str, dict[str, str]]:
+    """`find_product_ids_by` for several columns at once: column -> value -> id.
+
+    The columns' batches go in the same queries, so values of all columns that fit in one batch
+    each cost a single round trip.
+    """
+    columns = list(wanted)
+    wanted_sets = {column: set(values) for column, values in wanted.items()}
+    holders: dict[str, dict[str, str]] = {column: {} for column in columns}
+    batches = [
+        list(_batched_conditions(connection, column, wanted_sets[column])) for column in columns
+    ]
+    for conditions in zip_longest(*batches):
+        result = connection.execute(
+            select(products.c.id, *(products.c[column] for column in columns)).where(
+                products.c.store_id == store_id,
+                or_(*(condition for condition in conditions if condition is not None)),
+            )
+        )
+        for product_id, *values in result:
+            for column, value in zip(columns, values, strict=True):
+                if value in wanted_sets[column]:
+                    holders[column][value] = product_id
+    return holders
+
+
 def _batched_conditions(
     connection: Connection, attribute: str, values: Collection[str]
 ) -> Iterator[ColumnElement[bool]]:
@@ -194,7 +224,8 @@ def _batched_conditions(
     if connection.dialect.name == "postgresql":
         for start in range(0, len(ordered), POSTGRES_LOOKUP_BATCH):
             batch = ordered[start : start + POSTGRES_LOOKUP_BATCH]
-            yield column == any_(bindparam("values", batch, type_=ARRAY(String())))
+            # Named for the column: one query may hold the batches of several columns.
+            yield column == any_(bindparam(f"{attribute}_values", batch, type_=ARRAY(String())))
         return
     for start in range(0, len(ordered), SQLITE_LOOKUP_BATCH):
         yield column.in_(ordered[start : start + SQLITE_LOOKUP_BATCH])
