@@ -129,7 +129,8 @@ def finish_job(
         raise LeaseLost(job.id)
     finished = Job.from_row(row)
     record_move_events(connection, finished, row, JobEvent.SUCCEEDED, now)
-    _repoint_line(connection, job.store_id)
+    if getattr(row, "line_repointed", None) is None:  # PostgreSQL's statement re-pointed it
+        _repoint_line(connection, job.store_id)
     signal_status_change(connection, job.id, notified=True)
     # The store's next job can run now: idle threads must not sleep out their poll for it.
     signal_new_work(connection, notified=True)

@@ -211,7 +211,9 @@ def claim_job(dialect: str) -> Any:
     return _with_events(claim, JobEvent.STARTED) if dialect == "postgresql" else claim
 
 
-def _with_events(move: ReturningUpdate[Any], event: JobEvent) -> Select[Any]:
+def _with_events(
+    move: ReturningUpdate[Any], event: JobEvent, *, repoints_line: bool = False
+) -> Select[Any]:
     """The move, and an outbox row for each integration of the store observing `event`.
 
     The two moves every job makes write their events in their own statement (PostgreSQL): the
@@ -259,13 +261,39 @@ def _with_events(move: ReturningUpdate[Any], event: JobEvent) -> Select[Any]:
         .cte("events")
     )
     count = select(func.count()).select_from(written).scalar_subquery()
-    return select(moved, count.label("events_written"))
+    if not repoints_line:
+        return select(moved, count.label("events_written"))
+    repointed = _repoint_after(moved)
+    lines = select(func.count()).select_from(repointed).scalar_subquery()
+    return select(moved, count.label("events_written"), lines.label("line_repointed"))
+
+
+def _repoint_after(moved: Any) -> Any:
+    """A CTE that points the moved job's line at the store's earliest pending job.
+
+    For a move out of `started` whose transaction locked the line in an earlier statement: this
+    statement's snapshot then holds every job queued before the lock, and the moved job was the
+    store's one started job, so the earliest pending one is the front now. (The move's own
+    change is not in the snapshot, but the job was `started` there, not pending.) Nothing is
+    re-pointed when the move changed nothing.
+    """
+    return (
+        update(job_lines)
+        .where(job_lines.c.store_id == select(moved.c.store_id).scalar_subquery())
+        .values(
+            head_seq=_front(jobs.c.seq, PENDING),
+            head_created_at=_front(jobs.c.created_at, PENDING),
+        )
+        .returning(job_lines.c.store_id)
+        .cte("line")
+    )
 
 
 def finish_job(dialect: str) -> Any:
     """started → success, fenced, with the job's final meta and progress.
 
-    On PostgreSQL the same statement writes the job's `succeeded` events (see `_with_events`)
+    On PostgreSQL the same statement writes the job's `succeeded` events (see `_with_events`),
+    re-points the store's line (`_repoint_after`; `finish_job` of `lifecycle` locks it first)
     and wakes idle workers for the store's next job (`_wakes_workers`).
     """
     now = clock(dialect)
@@ -282,7 +310,9 @@ def finish_job(dialect: str) -> Any:
         )
         .returning(*jobs.c, *_notice(dialect), *_wakes_workers(dialect))
     )
-    return _with_events(finish, JobEvent.SUCCEEDED) if dialect == "postgresql" else finish
+    if dialect != "postgresql":
+        return finish
+    return _with_events(finish, JobEvent.SUCCEEDED, repoints_line=True)
 
 
 def fail_job(dialect: str) -> ReturningUpdate[Any]:
