@@ -181,18 +181,23 @@ def claim_job(dialect: str) -> Any:
     time and in order; a front that is started is not pending, so a busy store is passed over.
     Lines that another transaction holds (a job of the store being queued, cancelled or ended)
     are passed over too, and so is a front job a racing claim or cancel holds: the statement
-    never waits. A line re-pointed since this statement's snapshot fails the join on the fresh
-    row PostgreSQL locks, and is passed over rather than trusted. On PostgreSQL the same
+    never waits. A line re-pointed since this statement's snapshot fails the front check on the
+    fresh row PostgreSQL locks, and is passed over rather than trusted. On PostgreSQL the same
     statement writes the job's `started` events (see `_with_started_events`).
     """
     front = jobs.alias("front")
+    # A subquery, not a join: PostgreSQL then looks up each line's front by its key, line after
+    # line in the order waited, and stops at the first that is pending. As a join, statistics
+    # taken while a queue drains led it to read every pending job of every store instead.
+    front_status = (
+        select(front.c.status).where(front.c.seq == job_lines.c.head_seq).scalar_subquery()
+    )
     head = (
         select(job_lines.c.head_seq)
-        .join(front, front.c.seq == job_lines.c.head_seq)
-        .where(job_lines.c.head_seq.is_not(None), front.c.status == PENDING)
+        .where(job_lines.c.head_seq.is_not(None), front_status == PENDING)
         .order_by(job_lines.c.head_created_at, job_lines.c.head_seq)
         .limit(literal_column("1", Integer))
-        .with_for_update(skip_locked=True, of=job_lines)
+        .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
     now = clock(dialect)
