@@ -225,7 +225,9 @@ def _with_events(
     claim is sent alone, in autocommit, so its events must be part of it to commit with it; and
     the finish spares every job a round trip. A data-modifying CTE reads the moved row and the
     store's observers (one probe of their primary key, nothing found for most stores). The
-    answer is the moved row, with `events_written` counting the rows written.
+    answer is the moved row, with `events_written` counting the rows written. With
+    `repoints_line` (a finish) the statement also re-points the store's line (`_repoint_after`)
+    and `line_repointed` counts the line rows it changed.
     """
     moved = move.cte("moved")
     observers = integration_observers

@@ -133,11 +133,10 @@ def count_matches(
     connection: Connection, store_id: str, filters: Sequence[FilterTerm]
 ) -> MatchCounts:
     """Both counts in one query: an export that matches nothing needs no other."""
-    is_bundle = products.c.components.is_not(None)
     exported, bundles = connection.execute(
         select(
             func.count().filter(products.c.components.is_(None)),
-            func.count().filter(is_bundle),
+            func.count().filter(products.c.components.is_not(None)),
         ).where(*filter_conditions(store_id, filters, connection.dialect.name))
     ).one()
     return MatchCounts(int(exported), int(bundles))

@@ -178,20 +178,13 @@ def find_product_ids_by(
     connection: Connection, store_id: str, attribute: str, values: Collection[str]
 ) -> dict[str, str]:
     """Which product of the store holds each of `values` in `attribute`: value -> id."""
-    column = products.c[attribute]
-    holders: dict[str, str] = {}
-    for condition in _batched_conditions(connection, attribute, values):
-        result = connection.execute(
-            select(column, products.c.id).where(products.c.store_id == store_id, condition)
-        )
-        holders.update((value, product_id) for value, product_id in result)
-    return holders
+    return find_product_ids_by_values(connection, store_id, {attribute: values})[attribute]
 
 
 def find_product_ids_by_values(
     connection: Connection, store_id: str, wanted: Mapping[str, Collection[str]]
 ) -> dict[str, dict[str, str]]:
-    """`find_product_ids_by` for several columns at once: column -> value -> id.
+    """Which product of the store holds each wanted value of each column: column -> value -> id.
 
     The columns' batches go in the same queries, so values of all columns that fit in one batch
     each cost a single round trip.
