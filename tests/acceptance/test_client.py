@@ -10,13 +10,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.acceptance.conftest import Service
-from tests.acceptance.service import CLIENT_ID, CLIENT_SECRET
 from tests.pricebook_files import book, gzipped, lines_file, price
 from tests.variation_matrices import variations_for
 
 GOOD_CSV = "name,sku,commodity_type\nTrail shoe,SHOE-1,physical\nRoad shoe,SHOE-2,physical\n"
 BAD_CSV = "name,sku,commodity_type\nBroken,B-1,vegetable\n"
+
+
+@pytest.fixture
+def service(shared_service: Service) -> Service:
+    """A store of the test's own, in a service that other tests share."""
+    return shared_service
 
 
 def client_environment(service: Service, **extra: str) -> dict[str, str]:
@@ -25,8 +32,8 @@ def client_environment(service: Service, **extra: str) -> dict[str, str]:
     return {
         **environment,
         "PXM_API_URL": service.base_url,
-        "PXM_CLIENT_ID": CLIENT_ID,
-        "PXM_CLIENT_SECRET": CLIENT_SECRET,
+        "PXM_CLIENT_ID": service.client_id,
+        "PXM_CLIENT_SECRET": service.client_secret,
         "XDG_CONFIG_HOME": str(service.directory / "config"),
         **extra,
     }

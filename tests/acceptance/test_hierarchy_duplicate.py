@@ -120,8 +120,8 @@ def without_products(tree: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def test_a_duplicate_is_the_same_tree_under_new_ids(service: Service) -> None:
-    client = service.client
+def test_a_duplicate_is_the_same_tree_under_new_ids(shared_service: Service) -> None:
+    client = shared_service.client
     source_id = build_tree(client, import_products(client))
     source_tree, source_ids = read_tree(client, source_id)
     assert [node["attributes"]["name"] for node in source_tree] == ["Shoes", "Bags"]

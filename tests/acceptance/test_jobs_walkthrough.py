@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from tests.acceptance.conftest import Service
 from tests.acceptance.service import Client, running
@@ -18,6 +19,12 @@ EXAMPLE_CSV = (
     b"tab-1,Tablet 1,tab-sku-1,tab-1,digital,Plain,live,M-1,0401\n"
     b"tab-2,Tablet 2,tab-sku-2,tab-2,physical,,LIVE,,\n"
 )
+
+
+@pytest.fixture
+def service(shared_service: Service) -> Service:
+    """A store of the test's own, in a service that other tests share."""
+    return shared_service
 
 
 def test_import_runs_to_success_and_products_can_be_read(service: Service) -> None:

@@ -194,13 +194,14 @@ def test_one_lookup_finds_the_holders_of_several_columns(engine: Engine, store_i
             connection,
             store_id,
             {
-                "sku": {f"sku-{n}" for n in range(0, 1300, 3)},
+                # More than SQLite's batch: a second round asks for the rest of them alone.
+                "sku": {f"sku-{n}" for n in range(0, 1300, 2)},
                 "external_ref": {"ref-5", "ref-1199", "missing"},
                 "slug": set(),
             },
         )
     assert found == {
-        "sku": {f"sku-{n}": rows[n]["id"] for n in range(0, 1200, 3)},
+        "sku": {f"sku-{n}": rows[n]["id"] for n in range(0, 1200, 2)},
         "external_ref": {"ref-5": rows[5]["id"], "ref-1199": rows[1199]["id"]},
         "slug": {},
     }

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain, islice
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from pxm_jobs.clock import utc_now
 from pxm_jobs.store.tables import blob_chunks, blobs
@@ -20,6 +20,19 @@ from pxm_jobs.store.tables import blob_chunks, blobs
 CHUNK_BYTES = 1024 * 1024
 # Blobs deleted per purge transaction: small enough that a purge never holds locks for long.
 PURGE_BATCH = 200
+
+
+# Built once: every upload, export and result file passes through these, and building a
+# statement costs more client time than the database spends on a small file's.
+_ADD_BLOB = insert(blobs)
+_ADD_CHUNK = insert(blob_chunks)
+_SET_SIZE = (
+    update(blobs).where(blobs.c.id == bindparam("blob_id")).values(size=bindparam("new_size"))
+)
+_BLOB = select(blobs).where(blobs.c.id == bindparam("blob_id"))
+_CHUNK = select(blob_chunks.c.data).where(
+    blob_chunks.c.blob_id == bindparam("blob_id"), blob_chunks.c.position == bindparam("position")
+)
 
 
 @dataclass(frozen=True)
@@ -51,29 +64,28 @@ def write_blob(
     ahead = list(islice(pieces, 2))
     one_piece = len(ahead) < 2
     connection.execute(
-        insert(blobs).values(
-            id=blob_id,
-            store_id=store_id,
-            name=name,
-            content_type=content_type,
-            size=sum(len(piece) for piece in ahead) if one_piece else 0,
-            created_at=created_at,
-            expires_at=expires_at,
-        )
+        _ADD_BLOB,
+        {
+            "id": blob_id,
+            "store_id": store_id,
+            "name": name,
+            "content_type": content_type,
+            "size": sum(len(piece) for piece in ahead) if one_piece else 0,
+            "created_at": created_at,
+            "expires_at": expires_at,
+        },
     )
     size = 0
     for position, chunk in enumerate(chain(ahead, pieces)):
-        connection.execute(
-            insert(blob_chunks).values(blob_id=blob_id, position=position, data=chunk)
-        )
+        connection.execute(_ADD_CHUNK, {"blob_id": blob_id, "position": position, "data": chunk})
         size += len(chunk)
     if not one_piece:
-        connection.execute(blobs.update().where(blobs.c.id == blob_id).values(size=size))
+        connection.execute(_SET_SIZE, {"blob_id": blob_id, "new_size": size})
     return BlobInfo(blob_id, store_id, name, content_type, size, created_at, expires_at)
 
 
 def get_blob(connection: Connection, blob_id: str) -> BlobInfo | None:
-    row = connection.execute(select(blobs).where(blobs.c.id == blob_id)).first()
+    row = connection.execute(_BLOB, {"blob_id": blob_id}).first()
     if row is None:
         return None
     return BlobInfo(
@@ -89,11 +101,7 @@ def read_blob(connection: Connection, blob_id: str, size: int | None = None) -> 
     """
     position = received = 0
     while size is None or received < size:
-        data = connection.execute(
-            select(blob_chunks.c.data).where(
-                blob_chunks.c.blob_id == blob_id, blob_chunks.c.position == position
-            )
-        ).scalar()
+        data = connection.execute(_CHUNK, {"blob_id": blob_id, "position": position}).scalar()
         if data is None:
             return
         received += len(data)

@@ -21,7 +21,17 @@ from itertools import chain, islice
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Text, func, select, true, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Text,
+    bindparam,
+    func,
+    select,
+    true,
+    type_coerce,
+)
 
 from pxm_jobs.catalog.filters import FilterTerm
 from pxm_jobs.catalog.products.csv_format import (
@@ -129,16 +139,25 @@ class MatchCounts:
     bundles: int
 
 
+# Products the export writes, and bundles it skips.
+_MATCH_COUNTS = (
+    func.count().filter(products.c.components.is_(None)),
+    func.count().filter(products.c.components.is_not(None)),
+)
+# The usual export, of a whole store, counted by a statement built once.
+_STORE_COUNTS = select(*_MATCH_COUNTS).where(products.c.store_id == bindparam("store_id"))
+
+
 def count_matches(
     connection: Connection, store_id: str, filters: Sequence[FilterTerm]
 ) -> MatchCounts:
     """Both counts in one query: an export that matches nothing needs no other."""
-    exported, bundles = connection.execute(
-        select(
-            func.count().filter(products.c.components.is_(None)),
-            func.count().filter(products.c.components.is_not(None)),
-        ).where(*filter_conditions(store_id, filters, connection.dialect.name))
-    ).one()
+    if filters:
+        conditions = filter_conditions(store_id, filters, connection.dialect.name)
+        counted = connection.execute(select(*_MATCH_COUNTS).where(*conditions))
+    else:
+        counted = connection.execute(_STORE_COUNTS, {"store_id": store_id})
+    exported, bundles = counted.one()
     return MatchCounts(int(exported), int(bundles))
 
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from functools import cache
 from itertools import zip_longest
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy import (
     JSON,
     ColumnElement,
     Connection,
+    Select,
     String,
     any_,
     bindparam,
@@ -165,11 +167,12 @@ def find_products_by(
     connection: Connection, store_id: str, attribute: str, values: Collection[str]
 ) -> list[Product]:
     """The store's products whose `attribute` is one of `values`, in one query per batch."""
+    dialect = connection.dialect.name
+    statement = _products_with(dialect, attribute)
     found: list[Product] = []
-    for condition in _batched_conditions(connection, attribute, values):
-        result = connection.execute(
-            select(products).where(products.c.store_id == store_id, condition)
-        ).mappings()
+    for batch in _batches(dialect, values):
+        parameters = {"store_id": store_id, _values_of(attribute): batch}
+        result = connection.execute(statement, parameters).mappings()
         found.extend(Product.from_row(row) for row in result)
     return found
 
@@ -189,44 +192,68 @@ def find_product_ids_by_values(
     The columns' batches go in the same queries, so values of all columns that fit in one batch
     each cost a single round trip.
     """
-    columns = list(wanted)
+    dialect = connection.dialect.name
+    columns = tuple(wanted)
     wanted_sets = {column: set(values) for column, values in wanted.items()}
     holders: dict[str, dict[str, str]] = {column: {} for column in columns}
-    batches = [
-        list(_batched_conditions(connection, column, wanted_sets[column])) for column in columns
-    ]
-    for conditions in zip_longest(*batches):
-        result = connection.execute(
-            select(products.c.id, *(products.c[column] for column in columns)).where(
-                products.c.store_id == store_id,
-                or_(*(condition for condition in conditions if condition is not None)),
-            )
-        )
-        for product_id, *values in result:
+    batches = [_batches(dialect, wanted_sets[column]) for column in columns]
+    for round_batches in zip_longest(*batches):
+        # Once a column's values are all asked for, the later rounds ask only for the others'.
+        paired = zip(columns, round_batches, strict=True)
+        asked = {column: batch for column, batch in paired if batch is not None}
+        statement = _holders_of(dialect, columns, tuple(asked))
+        parameters = {_values_of(column): batch for column, batch in asked.items()}
+        for product_id, *values in connection.execute(
+            statement, {"store_id": store_id, **parameters}
+        ):
             for column, value in zip(columns, values, strict=True):
                 if value in wanted_sets[column]:
                     holders[column][value] = product_id
     return holders
 
 
-def _batched_conditions(
-    connection: Connection, attribute: str, values: Collection[str]
-) -> Iterator[ColumnElement[bool]]:
-    column = products.c[attribute]
+def _batches(dialect: str, values: Collection[str]) -> list[list[str]]:
+    """`values` in lists as long as one query may ask for."""
+    size = POSTGRES_LOOKUP_BATCH if dialect == "postgresql" else SQLITE_LOOKUP_BATCH
     ordered = list(values)
-    if connection.dialect.name == "postgresql":
-        for start in range(0, len(ordered), POSTGRES_LOOKUP_BATCH):
-            batch = ordered[start : start + POSTGRES_LOOKUP_BATCH]
-            # Named for the column: one query may hold the batches of several columns.
-            yield column == any_(bindparam(f"{attribute}_values", batch, type_=ARRAY(String())))
-        return
-    for start in range(0, len(ordered), SQLITE_LOOKUP_BATCH):
-        yield column.in_(ordered[start : start + SQLITE_LOOKUP_BATCH])
+    return [ordered[start : start + size] for start in range(0, len(ordered), size)]
+
+
+def _values_of(column: str) -> str:
+    """The name of the parameter holding a batch of `column`'s values: one query may hold the
+    batches of several columns."""
+    return f"{column}_values"
+
+
+def _one_of(dialect: str, column: str) -> ColumnElement[bool]:
+    """`column` is one of the values of its batch parameter."""
+    if dialect == "postgresql":
+        return products.c[column] == any_(bindparam(_values_of(column), type_=ARRAY(String())))
+    return products.c[column].in_(bindparam(_values_of(column), expanding=True))
+
+
+# The look-ups every import makes are built once per dialect and shape: building a statement
+# costs more client time than PostgreSQL spends running one of a small import's.
+@cache
+def _products_with(dialect: str, column: str) -> Select[Any]:
+    return select(products).where(
+        products.c.store_id == bindparam("store_id"), _one_of(dialect, column)
+    )
+
+
+@cache
+def _holders_of(dialect: str, columns: tuple[str, ...], asked: tuple[str, ...]) -> Select[Any]:
+    return select(products.c.id, *(products.c[column] for column in columns)).where(
+        products.c.store_id == bindparam("store_id"),
+        or_(*(_one_of(dialect, column) for column in asked)),
+    )
+
+
+_ANY_PRODUCT = select(products.c.id).where(products.c.store_id == bindparam("store_id")).limit(1)
 
 
 def store_has_products(connection: Connection, store_id: str) -> bool:
-    first = select(products.c.id).where(products.c.store_id == store_id).limit(1)
-    return connection.execute(first).first() is not None
+    return connection.execute(_ANY_PRODUCT, {"store_id": store_id}).first() is not None
 
 
 def insert_products(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
