@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from limits import parse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -50,8 +49,10 @@ class Settings(BaseSettings):
     # per client id and per caller address (limits' notation: "10/minute", "100 per hour").
     token_hash_concurrency: int = Field(default=2, ge=1)
     token_hash_queue: int = Field(default=16, ge=0)
-    token_failures_per_client: str = "10/minute"
-    token_failures_per_address: str = "30/minute"
+    # Only a rate someone set is checked (the defaults are rates), so that reading the
+    # settings does not load `limits`, which only the API uses.
+    token_failures_per_client: str = Field(default="10/minute", validate_default=False)
+    token_failures_per_address: str = Field(default="30/minute", validate_default=False)
     # A 429 from the token endpoint is sent after this pause (at most its Retry-After), so a
     # client that asks again at once asks a few times a second, not hundreds.
     token_refusal_pause_seconds: float = Field(default=1.0, ge=0)
@@ -122,6 +123,10 @@ class Settings(BaseSettings):
     @field_validator("token_failures_per_client", "token_failures_per_address")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
+        # Imported here: `limits` takes a third of a second to load, which every worker and
+        # command would pay at start.
+        from limits import parse
+
         try:
             parse(value)
         except ValueError:
