@@ -38,7 +38,7 @@ check: $(STAMP)
 
 stress: $(STAMP)
 	PXM_STRESS=1 $(BIN)/pytest -q -s tests/integration/test_worker_processes.py tests/integration/test_webhook_processes.py tests/acceptance/test_token_flood.py tests/integration/test_database_restart.py
-	PXM_CONTRACT_EXAMPLES=200 $(BIN)/pytest -q -n $(TEST_WORKERS) tests/acceptance/test_api_contract.py
+	PXM_CONTRACT_EXAMPLES=100 $(BIN)/pytest -q -n $(TEST_WORKERS) tests/acceptance/test_api_contract.py
 
 # Only the benchmarks need the peer queues they are measured against; `make test` does not.
 $(BENCH_STAMP): $(STAMP)

@@ -36,7 +36,7 @@ from tests.conftest import DATABASES
 from tests.databases import copy_sqlite, empty_postgres
 
 # Enough to cross every operation's branches in a second or so; `make stress` digs deeper
-# (PXM_CONTRACT_EXAMPLES=200). A failing run prints the seed that reproduces it.
+# (PXM_CONTRACT_EXAMPLES=100). A failing run prints the seed that reproduces it.
 MAX_EXAMPLES = int(os.environ.get("PXM_CONTRACT_EXAMPLES", "10"))
 CONFIG = schemathesis.Config.from_dict(
     {
