@@ -33,7 +33,7 @@ from pxm_jobs.queue.models import FILES_META_KEY, Job, JobStatus
 from pxm_jobs.queue.runner import JobContext, JobFailed
 from pxm_jobs.queue.worker import Worker
 from pxm_jobs.store import blobs as blob_store
-from pxm_jobs.store.blobs import get_blob, purge_expired_blobs, read_blob, write_blob
+from pxm_jobs.store.blobs import get_blob, open_blob, purge_expired_blobs, read_blob, write_blob
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import blob_chunks, blobs
 from tests.factories import add_store
@@ -507,3 +507,6 @@ def test_a_blob_knows_its_size_whether_it_is_one_piece_or_many(
         stored = get_blob(connection, written.id)
         assert stored is not None and stored.size == len(content) == written.size
         assert b"".join(read_blob(connection, written.id)) == content
+        opened = open_blob(connection, written.id)  # its first chunk comes with its row
+        assert opened is not None and opened.info == stored
+        assert b"".join(opened.chunks) == content

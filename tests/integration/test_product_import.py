@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -12,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, event, insert
 
 from pxm_jobs.catalog.errors import ImportRejected
-from pxm_jobs.catalog.products import csv_import
+from pxm_jobs.catalog.products import csv_import, queries
 from pxm_jobs.catalog.products.csv_import import ImportResult, import_products, new_product_ids
 from pxm_jobs.catalog.products.queries import Product, list_products
 from pxm_jobs.config import Settings
@@ -649,7 +650,49 @@ def test_a_collision_the_checks_could_not_see_fails_cleanly(
     # As if another writer took the sku between the checks and the writes.
     blind = lambda connection, store_id, wanted: {column: {} for column in wanted}  # noqa: E731
     monkeypatch.setattr(csv_import, "find_product_ids_by_values", blind)
+    monkeypatch.setattr(csv_import, "find_products_matching", lambda *_: [])
     content = csv_text(HEADER, ["Late", "tablet-sku-0", "physical"])
     errors = rejected(engine, settings, store_id, content)
     assert [error.code for error in errors] == ["conflict"]
     assert len(catalog(engine, store_id)) == 5
+
+
+@pytest.mark.parametrize("in_one_query", [True, False], ids=["one look-up", "look-ups in steps"])
+def test_an_import_finds_the_products_it_names_and_the_values_they_hold(
+    engine: Engine,
+    settings: Settings,
+    store_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+    in_one_query: bool,
+) -> None:
+    run_import(engine, settings, store_id, example_file())
+    if not in_one_query:
+        # As for a file with more values than one query may ask for.
+        monkeypatch.setattr(queries, "POSTGRES_LOOKUP_BATCH", 1)
+        monkeypatch.setattr(queries, "SQLITE_LOOKUP_BATCH", 1)
+    reads: list[str] = []
+
+    def note_reads(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if re.match(r"\s*SELECT\b.*\bFROM products\b", statement, re.DOTALL):
+            reads.append(statement)
+
+    content = csv_text(
+        ["external_ref", "name", "sku", "slug", "commodity_type"],
+        # Found by its external_ref: an update keeping its sku and slug.
+        ["tablet-ext-0", "Renamed", "tablet-sku-0", "tablet-0", "physical"],
+        # A new product asking for the sku product 1 holds.
+        ["new-ext", "New", "tablet-sku-1", "new-slug", "physical"],
+    )
+    event.listen(engine, "before_cursor_execute", note_reads)
+    try:
+        errors = rejected(engine, settings, store_id, content)
+    finally:
+        event.remove(engine, "before_cursor_execute", note_reads)
+    holder = catalog(engine, store_id)["tablet-sku-1"].id
+    assert [(e.row, e.field, e.code, e.message) for e in errors] == [
+        (3, "sku", "already_exists", f"sku 'tablet-sku-1' is already used by product {holder}")
+    ]
+    if in_one_query:
+        assert len(reads) == 1, reads
+    else:
+        assert len(reads) > 1, "a file too big for one query is looked up in steps"

@@ -18,7 +18,7 @@ from pxm_jobs.jobs.kind import FileLinks, JobKind, JobRequest, JobRequestRejecte
 from pxm_jobs.queue.lifecycle import NewJob
 from pxm_jobs.queue.models import Job, JobType
 from pxm_jobs.queue.runner import JobContext, JobFailed
-from pxm_jobs.store.blobs import CHUNK_BYTES, get_blob, read_blob, write_blob
+from pxm_jobs.store.blobs import CHUNK_BYTES, get_blob, open_blob, write_blob
 
 GZIP_CONTENT_TYPE = "application/gzip"
 JSONL_CONTENT_TYPE = "application/jsonl"
@@ -76,15 +76,15 @@ def run_pricebook_import(context: JobContext, connection: Connection) -> dict[st
     prices and modifiers created and updated.
     """
     job = context.job
-    blob = get_blob(connection, job.file_id) if job.file_id is not None else None
-    if blob is None or blob.store_id != job.store_id:
+    opened = open_blob(connection, job.file_id) if job.file_id is not None else None
+    if opened is None or opened.info.store_id != job.store_id:
         message = "the uploaded file of this import is no longer available; upload it again"
         raise JobFailed([JobErrorDetail(message=message, code=FILE_MISSING)])
     try:
         result = import_pricebooks(
             connection,
             store_id=job.store_id,
-            chunks=read_blob(connection, blob.id, blob.size),
+            chunks=opened.chunks,
             settings=context.settings,
             dry_run=job.input.get("dry_run") is True,
             report_progress=context.report_progress,

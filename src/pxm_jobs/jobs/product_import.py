@@ -37,7 +37,7 @@ from pxm_jobs.queue.models import (
     JobType,
 )
 from pxm_jobs.queue.runner import FailureReport, JobContext, JobFailed
-from pxm_jobs.store.blobs import CHUNK_BYTES, get_blob, read_blob, write_blob
+from pxm_jobs.store.blobs import CHUNK_BYTES, get_blob, open_blob, read_blob, write_blob
 
 FILE_MISSING = "file_missing"
 INVALID_REQUEST = "invalid_request"
@@ -137,10 +137,11 @@ def run_product_import(context: JobContext, connection: Connection) -> dict[str,
     (`catalog.products.import_results`). Both files commit with the job's end.
     """
     job, settings = context.job, context.settings
-    blob = get_blob(connection, job.file_id) if job.file_id is not None else None
-    if blob is None or blob.store_id != job.store_id:
+    opened = open_blob(connection, job.file_id) if job.file_id is not None else None
+    if opened is None or opened.info.store_id != job.store_id:
         message = "the uploaded file of this import is no longer available; upload it again"
         raise JobFailed([JobErrorDetail(message=message, code=FILE_MISSING)])
+    blob = opened.info
     policy = _error_policy_of(job)
     records = job.input.get("rows")
     started = time.monotonic()
@@ -148,7 +149,7 @@ def run_product_import(context: JobContext, connection: Connection) -> dict[str,
         result = import_products(
             connection,
             store_id=job.store_id,
-            chunks=read_blob(connection, blob.id, blob.size),
+            chunks=opened.chunks,
             settings=settings,
             dry_run=_is_true(job.input.get("dry_run", False)),
             report_progress=context.report_progress,

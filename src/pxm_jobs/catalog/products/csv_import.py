@@ -33,6 +33,8 @@ from pxm_jobs.catalog.products.queries import (
     Product,
     find_product_ids_by_values,
     find_products_by,
+    find_products_matching,
+    fits_one_lookup,
     insert_products,
     store_has_products,
     update_products,
@@ -113,9 +115,9 @@ def import_products(
     with _collector_paused():
         rows = _read_rows(chunks, settings, errors, report_progress, total_rows)
         read_rows = len(rows) + len(errors)
-        has_products = store_has_products(connection, store_id)
-        holders = _HolderLookup(connection, store_id, has_products)
-        _match_rows(connection, store_id, rows, errors, partners, has_products)
+        known = _look_up_products(connection, store_id, rows)
+        holders = _HolderLookup(connection, store_id, known)
+        _match_rows(rows, errors, partners, known)
         _check_rows(rows, ProductLimits.from_settings(settings), errors)
         _check_unique_values(rows, errors, partners, holders)
         if errors and keep_valid_rows:
@@ -269,28 +271,68 @@ def _row_parser(layout: CsvLayout) -> Callable[[int, list[str]], _Row | JobError
     return parse_row
 
 
+@dataclass(frozen=True)
+class _KnownProducts:
+    """What the import learnt of the store's products before checking its rows."""
+
+    by_id: dict[str, Product]  # the products rows name by id
+    by_ref: dict[str, Product]  # the products rows name by external_ref
+    # column -> value -> the product holding it, or None if none does: the rows' own cells.
+    holders: dict[str, dict[str, str | None]]
+    may_have_products: bool  # False: the store has none, and nothing needs looking up
+
+
+def _look_up_products(connection: Connection, store_id: str, rows: list[_Row]) -> _KnownProducts:
+    """The products the rows name, and who holds the unique values their cells set.
+
+    When every column's values fit in one query (on PostgreSQL, nearly every file), a single
+    query finds them all: for a small import that is most of what it asks the database. A
+    bigger file first asks whether the store has products at all (a first import into a new
+    store needs no look-ups), then looks up the products rows name; the holders of unique
+    values are looked up once the rows are checked.
+    """
+    ids = {row.product_id for row in rows if row.product_id}
+    cells = {
+        column: {v for row in rows if isinstance(v := row.attributes.get(column), str) and v}
+        for column in UNIQUE_ATTRIBUTES
+    }
+    refs = cells["external_ref"]
+    wanted = {"id": ids, **cells}
+    if fits_one_lookup(connection.dialect.name, wanted):
+        found = find_products_matching(connection, store_id, wanted)
+        holders: dict[str, dict[str, str | None]] = {
+            column: dict.fromkeys(values) for column, values in cells.items()
+        }
+        for product in found:
+            for column, held in holders.items():
+                value = getattr(product, column)
+                if value in held:
+                    held[value] = product.id
+        return _KnownProducts(
+            by_id={p.id: p for p in found if p.id in ids},
+            by_ref={p.external_ref: p for p in found if p.external_ref in refs},
+            holders=holders,
+            may_have_products=True,
+        )
+    if not store_has_products(connection, store_id):
+        return _KnownProducts({}, {}, {}, may_have_products=False)
+    by_ref = find_products_by(connection, store_id, "external_ref", refs)
+    return _KnownProducts(
+        by_id={p.id: p for p in find_products_by(connection, store_id, "id", ids)},
+        by_ref={p.external_ref: p for p in by_ref if p.external_ref is not None},
+        holders={},
+        may_have_products=True,
+    )
+
+
 def _match_rows(
-    connection: Connection,
-    store_id: str,
     rows: list[_Row],
     errors: list[JobErrorDetail],
     partners: list[JobErrorDetail],
-    has_products: bool,
+    known: _KnownProducts,
 ) -> None:
     """Find the product each row updates: by id, else by external_ref; none means create."""
-    by_id: dict[str, Product] = {}
-    by_ref: dict[str, Product] = {}
-    if has_products:
-        ids = {row.product_id for row in rows if row.product_id}
-        refs = {
-            row.attributes["external_ref"] for row in rows if row.attributes.get("external_ref")
-        }
-        by_id = {p.id: p for p in find_products_by(connection, store_id, "id", ids)}
-        by_ref = {
-            p.external_ref: p
-            for p in find_products_by(connection, store_id, "external_ref", refs)
-            if p.external_ref is not None
-        }
+    by_id, by_ref = known.by_id, known.by_ref
     claimed: dict[str, int] = {}
     for row in rows:
         if row.product_id is not None:
@@ -347,11 +389,13 @@ def _check_rows(rows: list[_Row], limits: ProductLimits, errors: list[JobErrorDe
 class _HolderLookup:
     """Which products hold given values of the unique columns, each value looked up once."""
 
-    def __init__(self, connection: Connection, store_id: str, has_products: bool) -> None:
+    def __init__(self, connection: Connection, store_id: str, known: _KnownProducts) -> None:
         self._connection = connection
         self._store_id = store_id
-        self._has_products = has_products
-        self._known: dict[str, dict[str, str | None]] = {column: {} for column in UNIQUE_ATTRIBUTES}
+        self._has_products = known.may_have_products
+        self._known: dict[str, dict[str, str | None]] = {
+            column: dict(known.holders.get(column, {})) for column in UNIQUE_ATTRIBUTES
+        }
 
     def __call__(self, wanted: Mapping[str, set[str]]) -> dict[str, dict[str, str]]:
         """column -> value -> holder, for the wanted values some product holds."""

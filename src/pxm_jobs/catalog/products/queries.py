@@ -168,13 +168,39 @@ def find_products_by(
 ) -> list[Product]:
     """The store's products whose `attribute` is one of `values`, in one query per batch."""
     dialect = connection.dialect.name
-    statement = _products_with(dialect, attribute)
+    statement = _products_matching(dialect, (attribute,))
     found: list[Product] = []
     for batch in _batches(dialect, values):
         parameters = {"store_id": store_id, _values_of(attribute): batch}
         result = connection.execute(statement, parameters).mappings()
         found.extend(Product.from_row(row) for row in result)
     return found
+
+
+def fits_one_lookup(dialect: str, wanted: Mapping[str, Collection[str]]) -> bool:
+    """Whether one query may ask for all of `wanted` (column -> values) at once."""
+    size = _batch_size(dialect)
+    return all(len(values) <= size for values in wanted.values())
+
+
+def find_products_matching(
+    connection: Connection, store_id: str, wanted: Mapping[str, Collection[str]]
+) -> list[Product]:
+    """The store's products holding any of the wanted values of any column, in one query.
+
+    `wanted` maps columns (`id` may be one) to values; it must pass `fits_one_lookup`.
+    """
+    dialect = connection.dialect.name
+    if not fits_one_lookup(dialect, wanted):
+        raise ValueError("more values than one query may ask for")
+    asked = tuple(column for column, values in wanted.items() if values)
+    if not asked:
+        return []
+    parameters = {_values_of(column): list(wanted[column]) for column in asked}
+    result = connection.execute(
+        _products_matching(dialect, asked), {"store_id": store_id, **parameters}
+    ).mappings()
+    return [Product.from_row(row) for row in result]
 
 
 def find_product_ids_by(
@@ -214,9 +240,13 @@ def find_product_ids_by_values(
 
 def _batches(dialect: str, values: Collection[str]) -> list[list[str]]:
     """`values` in lists as long as one query may ask for."""
-    size = POSTGRES_LOOKUP_BATCH if dialect == "postgresql" else SQLITE_LOOKUP_BATCH
+    size = _batch_size(dialect)
     ordered = list(values)
     return [ordered[start : start + size] for start in range(0, len(ordered), size)]
+
+
+def _batch_size(dialect: str) -> int:
+    return POSTGRES_LOOKUP_BATCH if dialect == "postgresql" else SQLITE_LOOKUP_BATCH
 
 
 def _values_of(column: str) -> str:
@@ -235,9 +265,10 @@ def _one_of(dialect: str, column: str) -> ColumnElement[bool]:
 # The look-ups every import makes are built once per dialect and shape: building a statement
 # costs more client time than PostgreSQL spends running one of a small import's.
 @cache
-def _products_with(dialect: str, column: str) -> Select[Any]:
+def _products_matching(dialect: str, columns: tuple[str, ...]) -> Select[Any]:
     return select(products).where(
-        products.c.store_id == bindparam("store_id"), _one_of(dialect, column)
+        products.c.store_id == bindparam("store_id"),
+        or_(*(_one_of(dialect, column) for column in columns)),
     )
 
 
