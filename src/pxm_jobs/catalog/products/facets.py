@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Connection, and_, delete, select
@@ -138,6 +139,11 @@ def facet_range(prefix: str) -> ColumnElement[bool]:
 
 
 def _insert(connection: Connection, facets: Iterable[FacetRow]) -> None:
+    rows = iter(facets)
+    first = next(rows, None)
+    if first is None:
+        return  # products without tags or attributes: no statement at all (a COPY is two trips)
+    facets = chain([first], rows)
     if connection.dialect.name == "postgresql":
         driver = connection.connection.driver_connection
         assert driver is not None
