@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, event, insert
 
 from pxm_jobs.catalog.errors import ImportRejected
-from pxm_jobs.catalog.products import csv_import, queries
+from pxm_jobs.catalog.products import csv_import
 from pxm_jobs.catalog.products.csv_import import ImportResult, import_products, new_product_ids
 from pxm_jobs.catalog.products.queries import Product, list_products
 from pxm_jobs.config import Settings
@@ -667,9 +667,7 @@ def test_an_import_finds_the_products_it_names_and_the_values_they_hold(
 ) -> None:
     run_import(engine, settings, store_id, example_file())
     if not in_one_query:
-        # As for a file with more values than one query may ask for.
-        monkeypatch.setattr(queries, "POSTGRES_LOOKUP_BATCH", 1)
-        monkeypatch.setattr(queries, "SQLITE_LOOKUP_BATCH", 1)
+        monkeypatch.setattr(csv_import, "ONE_LOOKUP_ROWS", 1)  # as for a bigger file
     reads: list[str] = []
 
     def note_reads(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -695,4 +693,4 @@ def test_an_import_finds_the_products_it_names_and_the_values_they_hold(
     if in_one_query:
         assert len(reads) == 1, reads
     else:
-        assert len(reads) > 1, "a file too big for one query is looked up in steps"
+        assert len(reads) > 1, "a bigger file is looked up in steps"

@@ -34,7 +34,6 @@ from pxm_jobs.catalog.products.queries import (
     find_product_ids_by_values,
     find_products_by,
     find_products_matching,
-    fits_one_lookup,
     insert_products,
     store_has_products,
     update_products,
@@ -46,6 +45,11 @@ from pxm_jobs.config import Settings
 from pxm_jobs.job_errors import JobErrorDetail
 
 PROGRESS_EVERY_ROWS = 1000
+# Up to this many rows, an import finds the products its rows name and the holders of their
+# values in one query (within one query's batch on either database). Bigger files ask first
+# whether the store has products: a first import of 50,000 rows into a new store then asks for
+# nothing more, instead of looking up four columns' worth of values in an empty table.
+ONE_LOOKUP_ROWS = 500
 
 # Problem codes of the import itself; attribute rules have theirs in product_rules.
 NOT_FOUND = "not_found"
@@ -285,11 +289,11 @@ class _KnownProducts:
 def _look_up_products(connection: Connection, store_id: str, rows: list[_Row]) -> _KnownProducts:
     """The products the rows name, and who holds the unique values their cells set.
 
-    When every column's values fit in one query (on PostgreSQL, nearly every file), a single
-    query finds them all: for a small import that is most of what it asks the database. A
-    bigger file first asks whether the store has products at all (a first import into a new
-    store needs no look-ups), then looks up the products rows name; the holders of unique
-    values are looked up once the rows are checked.
+    For a file of up to `ONE_LOOKUP_ROWS` rows a single query finds them all: for a small
+    import that is most of what it asks the database. A bigger file first asks whether the
+    store has products at all (a first import into a new store then asks nothing more), then
+    looks up the products rows name; the holders of unique values are looked up once the rows
+    are checked.
     """
     ids = {row.product_id for row in rows if row.product_id}
     cells = {
@@ -297,9 +301,8 @@ def _look_up_products(connection: Connection, store_id: str, rows: list[_Row]) -
         for column in UNIQUE_ATTRIBUTES
     }
     refs = cells["external_ref"]
-    wanted = {"id": ids, **cells}
-    if fits_one_lookup(connection.dialect.name, wanted):
-        found = find_products_matching(connection, store_id, wanted)
+    if len(rows) <= ONE_LOOKUP_ROWS:
+        found = find_products_matching(connection, store_id, {"id": ids, **cells})
         holders: dict[str, dict[str, str | None]] = {
             column: dict.fromkeys(values) for column, values in cells.items()
         }

@@ -177,21 +177,15 @@ def find_products_by(
     return found
 
 
-def fits_one_lookup(dialect: str, wanted: Mapping[str, Collection[str]]) -> bool:
-    """Whether one query may ask for all of `wanted` (column -> values) at once."""
-    size = _batch_size(dialect)
-    return all(len(values) <= size for values in wanted.values())
-
-
 def find_products_matching(
     connection: Connection, store_id: str, wanted: Mapping[str, Collection[str]]
 ) -> list[Product]:
     """The store's products holding any of the wanted values of any column, in one query.
 
-    `wanted` maps columns (`id` may be one) to values; it must pass `fits_one_lookup`.
+    `wanted` maps columns (`id` may be one) to values, no more of each than one query's batch.
     """
     dialect = connection.dialect.name
-    if not fits_one_lookup(dialect, wanted):
+    if any(len(values) > _batch_size(dialect) for values in wanted.values()):
         raise ValueError("more values than one query may ask for")
     asked = tuple(column for column, values in wanted.items() if values)
     if not asked:
