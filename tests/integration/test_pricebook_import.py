@@ -397,3 +397,33 @@ def test_a_price_made_through_the_api_and_imported_unchanged_is_not_updated(
         shown.json()["data"]["attributes"]["updated_at"]
         == made.json()["data"]["attributes"]["updated_at"]
     )
+
+
+def test_text_no_database_can_keep_fails_the_import_with_every_place_named(
+    api: StoreClient, engine: Engine, settings: Settings
+) -> None:
+    objects = [
+        book("shop", "Sh\x00op"),
+        book("shop-2", "Shop 2", description="\ud800"),
+        price("shop-2", "p1", "SKU\x00", 100),
+        price("no\x00where", "p2", "SKU-2", 100),
+        price("shop-2", "p3", "SKU-3", 100, shopper_attributes={"\udc00": "x"}),
+        {"data": {"type": "pricebook", "attributes": {"name": "N", "colour\x00": "red"}}},
+    ]
+    # As json.dumps writes it: \u escapes, which is how a file carries such characters.
+    job = imported(api, engine, settings, lines_file(objects))
+    assert job["attributes"]["status"] == "failed"
+    found = errors_of(api, job)
+    assert [(row, field) for row, field, _ in found] == [
+        (1, "name"),
+        (2, "description"),
+        (3, "sku"),
+        (4, "pricebook_external_ref"),
+        (5, "shopper_attributes (a key)"),
+        (6, "colour\\x00"),
+    ]
+    messages = [message for _, _, message in found]
+    assert messages[0] == "name must not contain the NUL character"
+    assert messages[1] == "description must not contain a lone surrogate"
+    assert "no\\x00where" in messages[3]
+    assert counts(engine) == (0, 0, 0)

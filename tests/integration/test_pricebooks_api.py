@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,7 +40,10 @@ def new_price(api: StoreClient, book_id: str, sku: str, **attributes: Any) -> Js
 
 
 def refused(api: StoreClient, method: str, path: str, body: Any, status: int) -> Json:
-    response = api.http.request(method, path, json=body)
+    # Escaped as json.dumps does by default, so a body may carry a lone surrogate too.
+    content = json.dumps(body)
+    headers = {"Content-Type": "application/json"}
+    response = api.http.request(method, path, content=content, headers=headers)
     assert response.status_code == status, response.text
     return only_error(response)
 
@@ -346,3 +350,44 @@ def test_unknown_ids_and_wrong_types_are_clear_refusals(api: StoreClient) -> Non
     refused(api, "POST", BOOKS, body, 422)
     body = {"data": {"type": "pricebook", "id": "someone-else", "attributes": {}}}
     assert refused(api, "PUT", f"{BOOKS}/{book['id']}", body, 422)["meta"] == {"field": "data.id"}
+
+
+@pytest.mark.parametrize(
+    ("attributes", "field", "what"),
+    [
+        ({"name": "Re\x00tail"}, "name", "the NUL character"),
+        ({"name": "Retail", "description": "list \ud800"}, "description", "a lone surrogate"),
+        ({"name": "Retail", "external_ref": "re\x00tail"}, "external_ref", "the NUL character"),
+    ],
+)
+def test_text_no_database_can_keep_is_refused_with_what_to_fix(
+    api: StoreClient, attributes: Json, field: str, what: str
+) -> None:
+    body = {"data": {"type": "pricebook", "attributes": attributes}}
+    error = refused(api, "POST", BOOKS, body, 422)
+    assert error["detail"] == f"{field} must not contain {what}"
+    book = new_book(api)
+    refused(api, "PUT", f"{BOOKS}/{book['id']}", {"data": {**body["data"], "id": book["id"]}}, 422)
+    assert api.http.get(BOOKS).json()["meta"]["results"]["total"] == 1
+
+
+def test_prices_and_modifiers_refuse_text_no_database_can_keep(api: StoreClient) -> None:
+    book = new_book(api)
+    prices = f"{BOOKS}/{book['id']}/prices"
+    cases = [
+        ({"sku": "SKU\x00"}, "sku must not contain the NUL character"),
+        ({"sku": "S", "shopper_attributes": {"k\x00": "v"}}, "must not contain the NUL"),
+        ({"sku": "S", "admin_attributes": {"cost": "\udc00"}}, "must not contain a lone surrogate"),
+        ({"sku": "S", "sales": {"sum\x00mer": {}}}, "must not contain the NUL character"),
+    ]
+    for attributes, message in cases:
+        body = {"data": {"type": "product-price", "attributes": {"currencies": USD, **attributes}}}
+        error = refused(api, "POST", prices, body, 422)
+        assert message in error["detail"], (attributes, error)
+    tiers = {"USD": {"amount": 100, "tiers": {"min\x00": {"minimum_quantity": 5, "amount": 90}}}}
+    body = {"data": {"type": "product-price", "attributes": {"sku": "S", "currencies": tiers}}}
+    assert "a tier's name" in refused(api, "POST", prices, body, 422)["detail"]
+    modifier = {"name": "wrap\x00", "modifier_type": "price_increment", "currencies": USD}
+    body = {"data": {"type": "price-modifier", "attributes": modifier}}
+    refused(api, "POST", f"{BOOKS}/{book['id']}/modifiers", body, 422)
+    assert api.http.get(prices).json()["data"] == []

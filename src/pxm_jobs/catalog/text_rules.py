@@ -7,10 +7,7 @@ upload check refuses it); a JSON body can, so every text a request brings is che
 
 from __future__ import annotations
 
-import re
-from typing import Final
-
-UNSTORABLE: Final = re.compile("[\x00\ud800-\udfff]")
+from pxm_jobs.store.storable_text import UNSTORABLE
 
 
 def unstorable_character(text: str) -> str | None:

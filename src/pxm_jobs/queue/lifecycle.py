@@ -45,6 +45,7 @@ from pxm_jobs.queue.status_watch import signal_status_change
 from pxm_jobs.queue.stop_requests import ask_to_stop
 from pxm_jobs.queue.wakeup import signal_new_work
 from pxm_jobs.store.engine import call_after_commit
+from pxm_jobs.store.storable_text import escape_unstorable
 
 
 class LeaseLost(Exception):
@@ -299,6 +300,8 @@ def record_progress(connection: Connection, job: Job, progress: Progress) -> Non
 
 
 def add_job_errors(connection: Connection, job_seq: int, errors: Sequence[JobErrorDetail]) -> None:
+    """The job's errors, in order. An error quoting bad input keeps a character no column can
+    hold (NUL, a lone surrogate) as its escape: recording why a job failed must not fail."""
     if not errors:
         return
     connection.execute(
@@ -308,15 +311,19 @@ def add_job_errors(connection: Connection, job_seq: int, errors: Sequence[JobErr
                 "id": str(uuid.uuid4()),
                 "job_seq": job_seq,
                 "position": position,
-                "message": error.message,
+                "message": escape_unstorable(error.message),
                 "code": error.code,
                 "row": error.row,
-                "field": error.field,
-                "value": error.value,
+                "field": _escaped(error.field),
+                "value": _escaped(error.value),
             }
             for position, error in enumerate(errors)
         ],
     )
+
+
+def _escaped(text: str | None) -> str | None:
+    return None if text is None else escape_unstorable(text)
 
 
 def _lock_line(connection: Connection, store_id: str) -> bool:

@@ -12,7 +12,9 @@ from typing import Any
 from uuid import UUID
 
 from pxm_jobs.catalog.pricebooks.currency_codes import CURRENCY_CODES
+from pxm_jobs.catalog.text_rules import is_storable, unstorable_character
 from pxm_jobs.clock import format_timestamp
+from pxm_jobs.store.storable_text import escape_unstorable
 
 # Problem codes, shown as `meta.code` of job errors.
 REQUIRED = "required"
@@ -35,6 +37,15 @@ _SCHEDULE_KEYS = ("valid_from", "valid_to")
 Report = Callable[[str, str, str], None]
 
 
+def check_storable(text: str, field: str, report: Report) -> bool:
+    """Whether `text` can be kept; if not, reports what no database column can hold."""
+    what = unstorable_character(text)
+    if what is None:
+        return True
+    report(f"{field} must not contain {what}", field, INVALID_VALUE)
+    return False
+
+
 def check_currencies(value: Any, field: str, report: Report) -> dict[str, Any] | None:
     """`{"USD": {"amount", "includes_tax", "tiers"?}, ...}` with at least one currency."""
     if type(value) is not dict or not value:
@@ -49,7 +60,7 @@ def check_currencies(value: Any, field: str, report: Report) -> dict[str, Any] |
         if code in CURRENCY_CODES and (fast := _well_formed_amount(entry)) is not None:
             checked[code] = fast
             continue
-        where = f"{field}.{code}"
+        where = f"{field}.{escape_unstorable(code)}"
         if code not in CURRENCY_CODES:
             hint = f"; did you mean {code.upper()}?" if code.upper() in CURRENCY_CODES else ""
             report(
@@ -85,7 +96,7 @@ def _well_formed_amount(entry: Any) -> dict[str, Any] | None:
     checked: dict[str, Any] = {}
     quantities = set()
     for name, tier in tiers.items():
-        if type(tier) is not dict or tier.keys() != _TIER_KEY_SET:
+        if type(tier) is not dict or tier.keys() != _TIER_KEY_SET or not is_storable(name):
             return None
         quantity, tier_amount = tier["minimum_quantity"], tier["amount"]
         if type(quantity) is not int or type(tier_amount) is not int:
@@ -135,6 +146,8 @@ def _check_tiers(tiers: Any, where: str, report: Report) -> dict[str, Any] | Non
     by_quantity: dict[int, str] = {}
     for name, tier in tiers.items():
         at = f"{where}.{name}"
+        if not check_storable(name, f"{where} (a tier's name)", report):
+            continue
         if type(tier) is not dict:
             report(f"{at} must be an object with minimum_quantity and amount", at, INVALID_TYPE)
             continue
@@ -187,6 +200,8 @@ def check_sales(sales: Any, report: Report) -> dict[str, Any] | None:
     schedules: dict[tuple[str | None, str | None], str] = {}
     for name, sale in sales.items():
         at = f"sales.{name}"
+        if not check_storable(name, "sales (a sale's name)", report):
+            continue
         if type(sale) is not dict:
             report(f"{at} must be an object with a schedule and currencies", at, INVALID_TYPE)
             continue
@@ -292,7 +307,7 @@ def refuse_unknown(
     for key in unknown:
         report(
             f"unknown attribute {key!r} for {what}; use " + ", ".join(allowed),
-            f"{prefix}{key}",
+            f"{prefix}{escape_unstorable(key)}",
             UNKNOWN_ATTRIBUTE,
         )
     return bool(unknown)

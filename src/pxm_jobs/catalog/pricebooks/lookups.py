@@ -9,6 +9,8 @@ from sqlalchemy import ColumnElement, Connection, String, Table, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import RowMapping
 
+from pxm_jobs.catalog.text_rules import is_storable
+
 # As in the product import: SQLite's bound-variable limit is the binding constraint there; on
 # PostgreSQL one array parameter per batch keeps plans good even on fresh statistics.
 SQLITE_LOOKUP_BATCH = 500
@@ -27,11 +29,20 @@ def find_rows(
 ) -> list[RowMapping]:
     """The rows of `table` in `scope` (and in `books`, if given) whose `column` is in `values`;
     all their columns, or the `selected` ones.
+
+    Values no column can hold (a file may carry a NUL) match no row and are not asked for:
+    PostgreSQL would refuse the whole query.
     """
     found: list[RowMapping] = []
     query = select(*selected) if selected else select(table)
-    book_batches = list(_batches(connection, table.c.pricebook_id, books)) if books else [None]
-    for condition in _batches(connection, table.c[column], sorted(values)):
+    wanted = sorted(value for value in values if is_storable(value))
+    in_any_book = [book_id for book_id in books if is_storable(book_id)]
+    if books and not in_any_book:
+        return found
+    book_batches = (
+        list(_batches(connection, table.c.pricebook_id, in_any_book)) if books else [None]
+    )
+    for condition in _batches(connection, table.c[column], wanted):
         for in_books in book_batches:
             where = [*scope, condition] + ([in_books] if in_books is not None else [])
             found.extend(connection.execute(query.where(*where)).mappings())

@@ -21,6 +21,7 @@ from pxm_jobs.catalog.pricebooks.amounts import (
     Report,
     check_currencies,
     check_sales,
+    check_storable,
     refuse_unknown,
 )
 from pxm_jobs.config import Settings
@@ -126,7 +127,7 @@ def check_sku(value: Any, report: Report) -> str | None:
     if len(value) > SKU_MAX_LENGTH:
         report(f"sku is longer than {SKU_MAX_LENGTH} characters", "sku", TOO_LONG)
         return None
-    return value
+    return value if check_storable(value, "sku", report) else None
 
 
 def check_external_ref(
@@ -149,7 +150,7 @@ def check_external_ref(
             TOO_LONG,
         )
         return None
-    return value
+    return value if check_storable(value, "external_ref", report) else None
 
 
 def _check_custom_attributes(value: Any, field: str, report: Report) -> dict[str, str] | None:
@@ -173,6 +174,8 @@ def _check_custom_attributes(value: Any, field: str, report: Report) -> dict[str
         if not key or len(key) > NAME_MAX_LENGTH:
             report(f"{field} keys must be 1 to {NAME_MAX_LENGTH} characters", field, INVALID_VALUE)
             return None
+        if not check_storable(key, f"{field} (a key)", report):
+            return None
         if type(item) is not str:
             report(f"{field}.{key} must be a string, got {item!r}", f"{field}.{key}", INVALID_TYPE)
             return None
@@ -182,6 +185,8 @@ def _check_custom_attributes(value: Any, field: str, report: Report) -> dict[str
                 f"{field}.{key}",
                 TOO_LONG,
             )
+            return None
+        if not check_storable(item, f"{field}.{key}", report):
             return None
     return kept or None
 
@@ -196,14 +201,16 @@ def _check_name(value: Any, what: str, report: Report) -> str | None:
     if len(value) > NAME_MAX_LENGTH:
         report(f"name is longer than {NAME_MAX_LENGTH} characters", "name", TOO_LONG)
         return None
-    return value
+    return value if check_storable(value, "name", report) else None
 
 
 def _check_text(value: Any, field: str, report: Report) -> str | None:
-    if value is None or type(value) is str:
-        return value
-    report(f"{field} must be a string", field, INVALID_TYPE)
-    return None
+    if value is None:
+        return None
+    if type(value) is not str:
+        report(f"{field} must be a string", field, INVALID_TYPE)
+        return None
+    return value if check_storable(value, field, report) else None
 
 
 def _check_modifier_type(value: Any, report: Report) -> str | None:
