@@ -3,6 +3,7 @@ deleted in Elastic Path's shape, target URLs checked, deliveries and their logs 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -213,3 +214,31 @@ def test_deliveries_and_their_logs_are_listed(settings: Settings, engine: Engine
     }
     assert document["results"] == {"total": 2} == document["meta"]["results"]
     assert (document["meta"]["limit"], document["meta"]["offset"]) == (25, 0)
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"name": "Job\x00events"}, "name: must not contain the NUL character"),
+        ({"description": "\ud800"}, "description: must not contain a lone surrogate"),
+        (
+            {"configuration": {"url": PUBLIC_URL, "secret_key": "s\x00"}},
+            "configuration.secret_key: must not contain the NUL character",
+        ),
+        (
+            {"configuration": {"url": PUBLIC_URL + "\x00"}},
+            "configuration.url: must not contain the NUL character",
+        ),
+    ],
+)
+def test_text_no_database_can_keep_is_refused_with_its_field(
+    api: StoreClient, fields: Json, expected: str
+) -> None:
+    # Escaped as json.dumps does by default, so the body may carry a lone surrogate too.
+    body = json.dumps(webhook(**fields))
+    headers = {"Content-Type": "application/json"}
+    response = api.http.post(PATH, content=body, headers=headers)
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert expected in error["detail"]
+    assert api.http.get(PATH).json()["data"] == []

@@ -188,3 +188,15 @@ def test_a_refusal_is_held_back_without_holding_up_other_requests(
         assert other.status_code == 200, other.text
         assert_throttled(refused.result())
     assert pauses == [int(refused.result().headers["Retry-After"])]
+
+
+def test_a_client_id_no_key_can_have_is_an_unknown_client(
+    http: TestClient, credentials: StoreCredentials
+) -> None:
+    # A NUL cannot be stored, so no key has one: PostgreSQL is not even asked.
+    key = credentials.client_id
+    for grant, secret in [("client_credentials", credentials.client_secret), ("implicit", None)]:
+        response = exchange(http, grant, key + "\x00", secret)
+        assert response.status_code == 401, response.text
+        assert response.json()["errors"][0]["detail"]
+    assert exchange(http, "client_credentials", key, credentials.client_secret).status_code == 200

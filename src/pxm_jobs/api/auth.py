@@ -19,6 +19,7 @@ from pxm_jobs.api.deps import EngineDep, SettingsDep
 from pxm_jobs.api.errors import ApiError
 from pxm_jobs.api.token_guard import TokenGuard
 from pxm_jobs.api.token_schemas import ClientIdField, ClientSecretField, GrantTypeField, TokenPublic
+from pxm_jobs.catalog.text_rules import is_storable
 from pxm_jobs.clock import utc_now
 from pxm_jobs.store.engine import read_transaction
 from pxm_jobs.tenancy.errors import InvalidClient, MissingCredential, TenancyError
@@ -83,5 +84,7 @@ async def create_access_token(
 
 
 def _find_key(engine: Engine, client_id: str) -> ApiKey | None:
+    if not is_storable(client_id):
+        return None  # no key has a NUL in its id, and PostgreSQL would refuse to look
     with read_transaction(engine) as connection:
         return find_active_key(connection, client_id)

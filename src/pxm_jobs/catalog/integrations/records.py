@@ -23,6 +23,7 @@ from pxm_jobs.catalog.integrations.errors import (
 )
 from pxm_jobs.catalog.integrations.targets import Resolver, check_target, resolve_host
 from pxm_jobs.catalog.paging import newest_first_page
+from pxm_jobs.catalog.text_rules import unstorable_character
 from pxm_jobs.job_events import OBSERVABLE_EVENTS
 from pxm_jobs.store.tables import integration_deliveries, integration_observers, integrations
 
@@ -258,6 +259,13 @@ def _check_text(field: str, value: Any, max_length: int, *, required: bool = Fal
         raise InvalidIntegration(field, "must be a non-empty string")
     if len(value) > max_length:
         raise InvalidIntegration(field, f"must be at most {max_length} characters")
+    return _storable(field, value)
+
+
+def _storable(field: str, value: str) -> str:
+    what = unstorable_character(value)
+    if what is not None:
+        raise InvalidIntegration(field, f"must not contain {what}")
     return value
 
 
@@ -290,6 +298,7 @@ def _check_observes(value: Any) -> list[str]:
 def _check_url(value: Any, policy: TargetPolicy) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidIntegration("configuration.url", "is required: the URL to post events to")
+    _storable("configuration.url", value)
     try:
         check_target(value, allow_private=policy.allow_private, resolver=policy.resolver)
     except TargetRefused as refused:
