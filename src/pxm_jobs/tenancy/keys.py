@@ -36,11 +36,20 @@ class ApiKey:
 
 
 def generate_client_id() -> str:
-    return token_urlsafe(CLIENT_ID_BYTES)
+    return _command_line_token(CLIENT_ID_BYTES)
 
 
 def generate_client_secret() -> str:
-    return token_urlsafe(CLIENT_SECRET_BYTES)
+    return _command_line_token(CLIENT_SECRET_BYTES)
+
+
+def _command_line_token(nbytes: int) -> str:
+    """A random URL-safe token that does not start with `-`: given to a command
+    (`pxm-jobs keys revoke <client_id>`), one that did would be taken for an option. Drawing
+    again keeps the others equally likely; one draw in 64 starts with `-`."""
+    while (token := token_urlsafe(nbytes)).startswith("-"):
+        pass
+    return token
 
 
 def find_key(connection: Connection, client_id: str) -> ApiKey | None:
