@@ -7,16 +7,14 @@ may be quoted with `"` to hold commas, parentheses or colons.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from pxm_jobs.catalog.errors import InvalidFilter
+from pxm_jobs.catalog.text_rules import is_storable
 
 EQ, LIKE, IN, GT, GE, LT, LE = "eq", "like", "in", "gt", "ge", "lt", "le"
 _QUOTE = '"'
-# No database can compare against these (PostgreSQL refuses NUL in text), so no row holds them.
-_UNMATCHABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -96,7 +94,8 @@ def _parse_term(
             raise InvalidFilter(f"malformed filter: {operator}({attribute},...) is missing ')'")
     if operator != IN and len(values) != 1:
         raise InvalidFilter(f"{operator} takes exactly one value; use in for several")
-    if any(_UNMATCHABLE.search(value) for value in values):
+    # No database can compare against these (PostgreSQL refuses NUL), so no row holds them.
+    if not all(is_storable(value) for value in values):
         raise InvalidFilter(
             f"a value of {operator}({attribute},...) holds a NUL character or a lone surrogate, "
             "which no product can hold; remove it"

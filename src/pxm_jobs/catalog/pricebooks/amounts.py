@@ -14,7 +14,6 @@ from uuid import UUID
 from pxm_jobs.catalog.pricebooks.currency_codes import CURRENCY_CODES
 from pxm_jobs.catalog.text_rules import is_storable, unstorable_character
 from pxm_jobs.clock import format_timestamp
-from pxm_jobs.store.storable_text import escape_unstorable
 
 # Problem codes, shown as `meta.code` of job errors.
 REQUIRED = "required"
@@ -60,7 +59,7 @@ def check_currencies(value: Any, field: str, report: Report) -> dict[str, Any] |
         if code in CURRENCY_CODES and (fast := _well_formed_amount(entry)) is not None:
             checked[code] = fast
             continue
-        where = f"{field}.{escape_unstorable(code)}"
+        where = f"{field}.{code}"
         if code not in CURRENCY_CODES:
             hint = f"; did you mean {code.upper()}?" if code.upper() in CURRENCY_CODES else ""
             report(
@@ -307,7 +306,7 @@ def refuse_unknown(
     for key in unknown:
         report(
             f"unknown attribute {key!r} for {what}; use " + ", ".join(allowed),
-            f"{prefix}{escape_unstorable(key)}",
+            f"{prefix}{key}",
             UNKNOWN_ATTRIBUTE,
         )
     return bool(unknown)
