@@ -47,6 +47,7 @@ from tests.product_files import products_csv
 TARGET_JOBS_PER_SECOND = 500.0
 CREATING_CLIENTS = 8
 DRAIN_TIMEOUT_SECONDS = 600.0
+METRICS_TIMEOUT_SECONDS = 120.0
 # Only decides when to look at the result: the figures come from the jobs' own rows.
 DONE_POLL_SECONDS = 0.1
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -187,9 +188,28 @@ def process(
         log.close()
 
 
-def run_seconds_of(metrics_port: int) -> float:
+def metrics_of(metrics_port: int, worker: subprocess.Popen[bytes]) -> str:
+    """A worker's metrics page, once it serves one.
+
+    A worker that is still starting when the others have drained every job (a small drain on
+    a busy machine) has no metrics server yet: it is waited for, not taken for a failure.
+    """
+    deadline = time.monotonic() + METRICS_TIMEOUT_SECONDS
+    while True:
+        if worker.poll() is not None:
+            output = Path(worker.log_path).read_text()  # type: ignore[attr-defined]
+            raise RuntimeError(f"a worker exited with {worker.returncode}:\n{output}")
+        try:
+            return httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(DONE_POLL_SECONDS)
+
+
+def run_seconds_of(metrics_port: int, worker: subprocess.Popen[bytes]) -> float:
     """The sum of a worker's `pxm_jobs_run_seconds` over every job type and outcome."""
-    text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+    text = metrics_of(metrics_port, worker)
     return sum(
         float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()
@@ -256,7 +276,9 @@ def drain_once(workload: str, jobs: int, stores: int, workers: int) -> Drain:
         database_cpu = sum(database_cpu_seconds(backends).values()) + sum(
             api_backends_after[pid] - api_backends_before[pid] for pid in api_backends_after
         )
-        run_seconds = sum(run_seconds_of(port) for port in metrics_ports)
+        run_seconds = sum(
+            run_seconds_of(port, child) for port, child in zip(metrics_ports, children, strict=True)
+        )
         _, failed, first_start, last_completion = job_times(database_url)
         threads = workers * Settings().worker_concurrency_for("postgresql")
         draining = last_completion - first_start
