@@ -104,7 +104,7 @@ def enqueue_job(connection: Connection, new: NewJob, now: datetime) -> Job:
 
 def claim_job(connection: Connection, worker_id: str, now: datetime) -> Job | None:
     """pending → started: the front job of some store with no job started; None if none is."""
-    row = sql.run(connection, sql.claim_job, {"p_worker_id": worker_id, "p_now": now}).first()
+    row = sql.first_row(connection, sql.claim_job, {"p_worker_id": worker_id, "p_now": now})
     if row is None:
         return None
     job = Job.from_row(row)
@@ -125,7 +125,7 @@ def finish_job(
     Raises LeaseLost when the job was taken back, so that the caller rolls the effects back.
     """
     _lock_line(connection, job.store_id)
-    row = sql.run(connection, sql.finish_job, _ending(job, meta, progress, now)).first()
+    row = sql.first_row(connection, sql.finish_job, _ending(job, meta, progress, now))
     if row is None:
         raise LeaseLost(job.id)
     finished = Job.from_row(row)
@@ -328,7 +328,7 @@ def _escaped(text: str | None) -> str | None:
 
 def _lock_line(connection: Connection, store_id: str) -> bool:
     """Lock the store's line for this transaction; False if the store never queued a job."""
-    return sql.run(connection, sql.lock_line, {"p_store_id": store_id}).first() is not None
+    return sql.first_row(connection, sql.lock_line, {"p_store_id": store_id}) is not None
 
 
 def _held_by_nobody(connection: Connection, job: Job) -> bool:

@@ -30,6 +30,9 @@ WRITE_OPTION = "pxm_write"
 # database refuses it (SQLite's busy timeout, PostgreSQL's lock_timeout). Requests set it short,
 # so that a long job holding a lock is answered with "retry" instead of a long wait.
 LOCK_WAIT_OPTION = "pxm_lock_wait_ms"
+# Engine option: whether the statements every job passes through go straight to the driver
+# (`driver_path`); set from the settings.
+DRIVER_PATH_OPTION = "pxm_driver_path"
 # Where a transaction keeps what to do once it has committed (see `call_after_commit`).
 _AFTER_COMMIT = "pxm_after_commit"
 
@@ -77,6 +80,7 @@ def make_engine(settings: Settings, *, ping_on_checkout: bool = True) -> Engine:
                 "options": f"-c idle_in_transaction_session_timeout={lease_ms}"
                 f" -c lock_timeout={lease_ms}"
             },
+            execution_options={DRIVER_PATH_OPTION: settings.db_driver_path},
             **private,
         )
         _tune_postgres(engine)
@@ -244,6 +248,11 @@ def one_statement(engine: Engine) -> Iterator[Connection]:
             raise
         for callback in connection.info.pop(_AFTER_COMMIT, ()):
             callback()
+
+
+def takes_driver_path(connection: Connection) -> bool:
+    """Whether the statements every job passes through go straight to the driver here."""
+    return bool(connection.get_execution_options().get(DRIVER_PATH_OPTION, False))
 
 
 def is_sqlite(engine: Engine) -> bool:
