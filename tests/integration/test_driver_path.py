@@ -1,6 +1,7 @@
 """The driver path of the statements every job passes through: same answers, same faults.
 
-On PostgreSQL the claim, the line lock and the finish go straight to psycopg (`driver_path`);
+On PostgreSQL the claim, the line lock and the finish, an import's upload read, look-up and
+result write, and an export's count of a whole store go straight to psycopg (`driver_path`);
 with PXM_DB_DRIVER_PATH off, and on SQLite, they go through SQLAlchemy. These tests hold both
 ways to the same answers, and make the faults the driver path must handle as SQLAlchemy
 would: a connection the database dropped before a claim, and one dropped while a job ran.
@@ -16,15 +17,18 @@ import pytest
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from pxm_jobs.catalog.products.csv_export import MatchCounts, count_matches
+from pxm_jobs.catalog.products.queries import find_products_matching
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
-from pxm_jobs.queue import statements
 from pxm_jobs.queue.lifecycle import NewJob, claim_job, enqueue_job, finish_job
 from pxm_jobs.queue.models import Job, JobStatus
 from pxm_jobs.queue.reads import get_job
 from pxm_jobs.queue.runner import JobContext
 from pxm_jobs.queue.worker import Worker
 from pxm_jobs.queue.workers import register_worker
+from pxm_jobs.store import driver_path
+from pxm_jobs.store.blobs import open_blob, write_blob
 from pxm_jobs.store.engine import (
     is_sqlite,
     make_engine,
@@ -33,6 +37,7 @@ from pxm_jobs.store.engine import (
 )
 from pxm_jobs.tenancy.stores import create_store
 from tests.databases import POSTGRES_ADMIN_URL
+from tests.store_client import store_client
 
 STORE_JOB = "note-store"
 # Stored and read back as they were: nested, non-ASCII, a quote, numbers of both kinds.
@@ -52,21 +57,22 @@ def driver_engines(settings: Settings) -> Iterator[dict[bool, Engine]]:
 
 @pytest.fixture
 def driver_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """How each statement sent on the driver path ended: "row", "none" or the error's name."""
+    """How each statement sent on the driver path ended: "row" (rows came back), "none" or the
+    error's name."""
     calls: list[str] = []
-    sent = statements.driver_first_row
+    sent = driver_path._run
 
-    def spy(connection: Connection, statement: Any, parameters: Mapping[str, Any]) -> Any:
+    def spy(connection: Connection, statement: Any, parameters: Any, *, returns: str) -> Any:
         try:
-            row = sent(connection, statement, parameters)
+            rows = sent(connection, statement, parameters, returns=returns)
         except Exception as error:
             invalidated = isinstance(error, DBAPIError) and error.connection_invalidated
             calls.append(f"{type(error).__name__}{' (invalidated)' if invalidated else ''}")
             raise
-        calls.append("none" if row is None else "row")
-        return row
+        calls.append("row" if rows else "none")
+        return rows
 
-    monkeypatch.setattr(statements, "driver_first_row", spy)
+    monkeypatch.setattr(driver_path, "_run", spy)
     return calls
 
 
@@ -206,3 +212,55 @@ def test_a_job_whose_connection_dropped_before_its_finish_is_requeued_and_runs_a
     # The claim; the finish's line lock, on the dropped connection, which invalidated the
     # pool's older connections too; then the claim, the lock and the finish on fresh ones.
     assert driver_calls == ["row", "OperationalError (invalidated)", "row", "row", "row"]
+
+
+def test_an_imports_statements_answer_the_same_on_both_paths(
+    driver_engines: dict[bool, Engine], settings: Settings, driver_calls: list[str]
+) -> None:
+    """An import's read of its upload, look-up of the products it names, write of its results."""
+    with store_client(settings, driver_engines[True]) as api:
+        for sku in ("BOOT-1", "BOOT-2"):
+            attributes = {"name": sku, "sku": sku, "slug": sku, "commodity_type": "physical"}
+            product = {"type": "product", "attributes": attributes}
+            created = api.http.post("/pcm/products", json={"data": product})
+            assert created.status_code == 201, created.text
+        store_id = api.store_id
+    content = b"x" * 1000
+    with write_transaction(driver_engines[True]) as connection:
+        blob = write_blob(
+            connection, store_id=store_id, name="r.csv", content_type="text/csv", chunks=[content]
+        )
+    wanted = {"sku": ["BOOT-2", "NONE"], "slug": ["BOOT-1"]}
+    found = {}
+    for on, engine in driver_engines.items():
+        driver_calls.clear()
+        with engine.connect() as connection:
+            opened = open_blob(connection, blob.id)
+            assert opened is not None
+            matched = find_products_matching(connection, store_id, wanted)
+            found[on] = (opened.info, b"".join(opened.chunks), sorted(matched, key=repr))
+        assert driver_calls == (["row", "row"] if on and not is_sqlite(engine) else [])
+    assert found[True] == found[False]
+    info, data, matched = found[True]
+    assert info == blob and data == content
+    assert sorted(product.sku for product in matched) == ["BOOT-1", "BOOT-2"]
+
+
+def test_an_exports_count_answers_the_same_on_both_paths(
+    driver_engines: dict[bool, Engine], settings: Settings, driver_calls: list[str]
+) -> None:
+    """The count every export of a whole store asks for, of products and of bundles."""
+    with store_client(settings, driver_engines[True]) as api:
+        for sku in ("HAT-1", "HAT-2"):
+            attributes = {"name": sku, "sku": sku, "slug": sku, "commodity_type": "physical"}
+            created = api.http.post(
+                "/pcm/products", json={"data": {"type": "product", "attributes": attributes}}
+            )
+            assert created.status_code == 201, created.text
+        store_id = api.store_id
+    for on, engine in driver_engines.items():
+        driver_calls.clear()
+        with engine.connect() as connection:
+            assert count_matches(connection, store_id, []) == MatchCounts(2, 0)
+            assert count_matches(connection, "no-such-store", []) == MatchCounts(0, 0)
+        assert driver_calls == (["row", "row"] if on and not is_sqlite(engine) else [])

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, event, insert
+from sqlalchemy import Engine, insert
 
 from pxm_jobs.catalog.errors import ImportRejected
 from pxm_jobs.catalog.products import csv_import
@@ -28,6 +28,7 @@ from pxm_jobs.store.blobs import write_blob
 from pxm_jobs.store.engine import read_transaction, write_transaction
 from pxm_jobs.store.tables import stores
 from tests.product_files import products_csv
+from tests.sent_statements import statements_sent
 
 
 def example_file() -> bytes:
@@ -668,12 +669,6 @@ def test_an_import_finds_the_products_it_names_and_the_values_they_hold(
     run_import(engine, settings, store_id, example_file())
     if not in_one_query:
         monkeypatch.setattr(csv_import, "ONE_LOOKUP_ROWS", 1)  # as for a bigger file
-    reads: list[str] = []
-
-    def note_reads(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if re.match(r"\s*SELECT\b.*\bFROM products\b", statement, re.DOTALL):
-            reads.append(statement)
-
     content = csv_text(
         ["external_ref", "name", "sku", "slug", "commodity_type"],
         # Found by its external_ref: an update keeping its sku and slug.
@@ -681,11 +676,9 @@ def test_an_import_finds_the_products_it_names_and_the_values_they_hold(
         # A new product asking for the sku product 1 holds.
         ["new-ext", "New", "tablet-sku-1", "new-slug", "physical"],
     )
-    event.listen(engine, "before_cursor_execute", note_reads)
-    try:
+    with statements_sent(engine, monkeypatch) as sent:
         errors = rejected(engine, settings, store_id, content)
-    finally:
-        event.remove(engine, "before_cursor_execute", note_reads)
+    reads = [text for text in sent if re.match(r"\s*SELECT\b.*\bFROM products\b", text, re.DOTALL)]
     holder = catalog(engine, store_id)["tablet-sku-1"].id
     assert [(e.row, e.field, e.code, e.message) for e in errors] == [
         (3, "sku", "already_exists", f"sku 'tablet-sku-1' is already used by product {holder}")

@@ -42,9 +42,8 @@ from sqlalchemy.sql.dml import ReturningUpdate
 
 from pxm_jobs.job_events import JobEvent
 from pxm_jobs.queue.models import JobStatus
-from pxm_jobs.store.driver_path import first_row as driver_first_row
-from pxm_jobs.store.engine import takes_driver_path
-from pxm_jobs.store.prebuilt import driver_statement_for, statement_for
+from pxm_jobs.store.driver_path import fetch_first
+from pxm_jobs.store.prebuilt import statement_for
 from pxm_jobs.store.tables import (
     integration_deliveries,
     integration_observers,
@@ -69,15 +68,9 @@ def run(connection: Connection, build: Any, parameters: dict[str, Any] | None = 
 
 
 def first_row(connection: Connection, build: Any, parameters: dict[str, Any]) -> Any | None:
-    """The first row of `build`'s statement, or None: for the statements every job passes through.
-
-    On PostgreSQL they go straight to the driver (`store.driver_path`), as SQLAlchemy's
-    execution costs more client CPU than the statement itself; on SQLite, and with
-    PXM_DB_DRIVER_PATH off, they run as `run` runs every other statement.
-    """
-    if not takes_driver_path(connection):
-        return run(connection, build, parameters).first()
-    return driver_first_row(connection, driver_statement_for(connection, build), parameters)
+    """The first row of `build`'s statement, or None: for the statements every job passes
+    through, which on PostgreSQL go straight to the driver (`store.driver_path`)."""
+    return fetch_first(connection, statement_for(connection, build), parameters)
 
 
 def clock(dialect: str) -> ColumnElement[Any]:

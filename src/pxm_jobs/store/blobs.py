@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 
 from pxm_jobs.clock import utc_now
+from pxm_jobs.store import driver_path
 from pxm_jobs.store.tables import blob_chunks, blobs
 
 CHUNK_BYTES = 1024 * 1024
@@ -107,7 +108,7 @@ def write_blob(
         "expires_at": expires_at,
     }
     if len(ahead) == 1 and connection.dialect.name == "postgresql":
-        connection.execute(_ADD_ONE_CHUNK_BLOB, {**row, "data": ahead[0]})
+        driver_path.execute(connection, _ADD_ONE_CHUNK_BLOB, {**row, "data": ahead[0]})
         size = len(ahead[0])
         return BlobInfo(blob_id, store_id, name, content_type, size, created_at, expires_at)
     connection.execute(_ADD_BLOB, row)
@@ -133,7 +134,7 @@ def get_blob(connection: Connection, blob_id: str) -> BlobInfo | None:
 def open_blob(connection: Connection, blob_id: str) -> OpenedBlob | None:
     """The blob and its bytes, its first chunk read with its row: a job reading a one-chunk
     upload (most are) reads it in one query."""
-    row = connection.execute(_BLOB_AND_FIRST_CHUNK, {"blob_id": blob_id}).first()
+    row = driver_path.fetch_first(connection, _BLOB_AND_FIRST_CHUNK, {"blob_id": blob_id})
     if row is None:
         return None
     info = _info(row)

@@ -250,10 +250,5 @@ def one_statement(engine: Engine) -> Iterator[Connection]:
             callback()
 
 
-def takes_driver_path(connection: Connection) -> bool:
-    """Whether the statements every job passes through go straight to the driver here."""
-    return bool(connection.get_execution_options().get(DRIVER_PATH_OPTION, False))
-
-
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"

@@ -11,10 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from pxm_jobs.store.driver_path import DriverStatement, compile_for_driver
-
 _BUILT: dict[tuple[str, str], Any] = {}
-_COMPILED: dict[tuple[str, str], DriverStatement] = {}
 
 
 def statement_for(connection: Connection, build: Callable[[str], Any]) -> Any:
@@ -23,11 +20,3 @@ def statement_for(connection: Connection, build: Callable[[str], Any]) -> Any:
     if key not in _BUILT:
         _BUILT[key] = build(connection.dialect.name)
     return _BUILT[key]
-
-
-def driver_statement_for(connection: Connection, build: Callable[[str], Any]) -> DriverStatement:
-    """`build`'s statement compiled for the driver of `connection`, compiled on first use."""
-    key = (build.__qualname__, connection.dialect.name)
-    if key not in _COMPILED:
-        _COMPILED[key] = compile_for_driver(statement_for(connection, build), connection.dialect)
-    return _COMPILED[key]

@@ -50,6 +50,7 @@ from pxm_jobs.catalog.products.export_columns import (
 )
 from pxm_jobs.catalog.products.product_filter import filter_conditions
 from pxm_jobs.config import Settings
+from pxm_jobs.store import driver_path
 from pxm_jobs.store.blobs import CHUNK_BYTES, write_blob
 from pxm_jobs.store.tables import products
 
@@ -141,8 +142,8 @@ class MatchCounts:
 
 # Products the export writes, and bundles it skips.
 _MATCH_COUNTS = (
-    func.count().filter(products.c.components.is_(None)),
-    func.count().filter(products.c.components.is_not(None)),
+    func.count().filter(products.c.components.is_(None)).label("exported"),
+    func.count().filter(products.c.components.is_not(None)).label("bundles"),
 )
 # The usual export, of a whole store, counted by a statement built once.
 _STORE_COUNTS = select(*_MATCH_COUNTS).where(products.c.store_id == bindparam("store_id"))
@@ -154,10 +155,12 @@ def count_matches(
     """Both counts in one query: an export that matches nothing needs no other."""
     if filters:
         conditions = filter_conditions(store_id, filters, connection.dialect.name)
-        counted = connection.execute(select(*_MATCH_COUNTS).where(*conditions))
+        exported, bundles = connection.execute(select(*_MATCH_COUNTS).where(*conditions)).one()
     else:
-        counted = connection.execute(_STORE_COUNTS, {"store_id": store_id})
-    exported, bundles = counted.one()
+        # Every export of a whole store asks this: straight to the driver, where it has one.
+        exported, bundles = driver_path.fetch_first(
+            connection, _STORE_COUNTS, {"store_id": store_id}
+        )
     return MatchCounts(int(exported), int(bundles))
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from pxm_jobs.catalog.filters import FilterTerm
 from pxm_jobs.catalog.products.facets import index_new_products, reindex_products
 from pxm_jobs.catalog.products.product_filter import facet_lookup, filter_conditions
+from pxm_jobs.store import driver_path
 from pxm_jobs.store.tables import product_facets, products
 
 # SQLite's limit on bound variables is the binding constraint there.
@@ -89,7 +90,7 @@ class Product:
         return self.components is not None
 
     @classmethod
-    def from_row(cls, row: RowMapping) -> Product:
+    def from_row(cls, row: RowMapping | Mapping[str, Any]) -> Product:
         return cls(**{name: row[name] for name in PRODUCT_COLUMNS})
 
 
@@ -191,10 +192,10 @@ def find_products_matching(
     if not asked:
         return []
     parameters = {_values_of(column): list(wanted[column]) for column in asked}
-    result = connection.execute(
-        _products_matching(dialect, asked), {"store_id": store_id, **parameters}
-    ).mappings()
-    return [Product.from_row(row) for row in result]
+    found = driver_path.fetch_all(
+        connection, _products_matching(dialect, asked), {"store_id": store_id, **parameters}
+    )
+    return [Product.from_row(row._asdict()) for row in found]
 
 
 def find_product_ids_by(
