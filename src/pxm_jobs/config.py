@@ -43,9 +43,9 @@ class Settings(BaseSettings):
     # write lock, a PostgreSQL row lock), is answered 503 with Retry-After instead of waiting on.
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     request_lock_wait_seconds: float = Field(default=5.0, gt=0)
-    # PostgreSQL: the statements every job passes through (its claim, the lock of its store's
-    # line, its finish) go straight to the driver, skipping SQLAlchemy's execution, which costs
-    # more client CPU than they do. Off, they run as every other statement does.
+    # PostgreSQL: the statements every job passes through (listed in `store.driver_path`) go
+    # straight to the driver, skipping SQLAlchemy's execution, which costs more client CPU than
+    # they do. Off, they run as every other statement does.
     db_driver_path: bool = True
 
     # The token endpoint: scrypt runs on at most this many threads per process, with at most
