@@ -36,6 +36,7 @@ from pxm_jobs.store.engine import (
     write_transaction,
 )
 from pxm_jobs.tenancy.stores import create_store
+from tests.child_builds import create_product
 from tests.databases import POSTGRES_ADMIN_URL
 from tests.store_client import store_client
 
@@ -91,6 +92,14 @@ def claim_and_finish(engine: Engine, worker_id: str) -> tuple[Job, Job]:
         finished = finish_job(connection, claimed, META, (3, 3), utc_now())
         transaction.rollback()
     return claimed, finished
+
+
+def store_with_products(settings: Settings, engine: Engine, skus: list[str]) -> str:
+    """A new store holding a product for each sku (its slug and name the sku too)."""
+    with store_client(settings, engine) as api:
+        for sku in skus:
+            create_product(api, name=sku, sku=sku, slug=sku)
+        return api.store_id
 
 
 def without_moments(job: Job) -> dict[str, Any]:
@@ -218,13 +227,7 @@ def test_an_imports_statements_answer_the_same_on_both_paths(
     driver_engines: dict[bool, Engine], settings: Settings, driver_calls: list[str]
 ) -> None:
     """An import's read of its upload, look-up of the products it names, write of its results."""
-    with store_client(settings, driver_engines[True]) as api:
-        for sku in ("BOOT-1", "BOOT-2"):
-            attributes = {"name": sku, "sku": sku, "slug": sku, "commodity_type": "physical"}
-            product = {"type": "product", "attributes": attributes}
-            created = api.http.post("/pcm/products", json={"data": product})
-            assert created.status_code == 201, created.text
-        store_id = api.store_id
+    store_id = store_with_products(settings, driver_engines[True], ["BOOT-1", "BOOT-2"])
     content = b"x" * 1000
     with write_transaction(driver_engines[True]) as connection:
         blob = write_blob(
@@ -250,14 +253,7 @@ def test_an_exports_count_answers_the_same_on_both_paths(
     driver_engines: dict[bool, Engine], settings: Settings, driver_calls: list[str]
 ) -> None:
     """The count every export of a whole store asks for, of products and of bundles."""
-    with store_client(settings, driver_engines[True]) as api:
-        for sku in ("HAT-1", "HAT-2"):
-            attributes = {"name": sku, "sku": sku, "slug": sku, "commodity_type": "physical"}
-            created = api.http.post(
-                "/pcm/products", json={"data": {"type": "product", "attributes": attributes}}
-            )
-            assert created.status_code == 201, created.text
-        store_id = api.store_id
+    store_id = store_with_products(settings, driver_engines[True], ["HAT-1", "HAT-2"])
     for on, engine in driver_engines.items():
         driver_calls.clear()
         with engine.connect() as connection:
