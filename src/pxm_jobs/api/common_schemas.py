@@ -77,7 +77,10 @@ class RelatedLinks(PublicModel):
 
 
 _ERROR_DESCRIPTIONS: Final = {
-    400: "A malformed request: bad JSON, or a query parameter out of range or unreadable.",
+    400: (
+        "A malformed request: HTTP the server cannot read (a bad Content-Length, say), bad"
+        " JSON, or a query parameter out of range or unreadable."
+    ),
     401: "No bearer token, or one that is malformed, forged, expired or of a revoked key.",
     403: "A storefront (implicit) token on an admin endpoint, or a forged or expired link.",
     404: "No such resource in the caller's store (ids of other stores included).",
@@ -98,6 +101,7 @@ def error_responses(*statuses: int) -> Responses:
     }
 
 
-# Every /pcm endpoint can answer these: they come from the token check, the body limit and the
-# last-resort handler and database faults, before or after the route itself runs.
-ADMIN_ERRORS: Final = error_responses(401, 403, 413, 500, 503)
+# Every /pcm endpoint can answer these: they come from the HTTP parser (a request it cannot
+# read), the token check, the body limit and the last-resort handler and database faults,
+# before or after the route itself runs.
+ADMIN_ERRORS: Final = error_responses(400, 401, 403, 413, 500, 503)

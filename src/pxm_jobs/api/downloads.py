@@ -40,7 +40,7 @@ DOWNLOAD_RESPONSES: Responses = {
         "description": "The file, as an attachment.",
         "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
     },
-    **error_responses(403, 404, 413, 500),
+    **error_responses(400, 403, 404, 413, 500),
 }
 
 

@@ -74,7 +74,7 @@ METRICS_RESPONSES: Responses = {
         "description": "Every metric, in the Prometheus text exposition format.",
         "content": {"text/plain": {"schema": {"type": "string"}}},
     },
-    **error_responses(500),
+    **error_responses(400, 500),
 }
 
 
