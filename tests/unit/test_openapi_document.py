@@ -50,8 +50,9 @@ def test_every_endpoint_served_is_documented_and_nothing_else() -> None:
 def test_every_error_an_operation_answers_is_the_envelope(method: str, path: str) -> None:
     responses = operation(method, path)["responses"]
     errors = {status: response for status, response in responses.items() if status >= "400"}
-    # The HTTP parser answers 400 to a request it cannot read, whatever the route.
-    assert {"400", "500"} <= set(errors)
+    # Whatever the route: the HTTP parser answers 400 to a request it cannot read, and the
+    # limits on the request's head 414 and 431.
+    assert {"400", "414", "431", "500"} <= set(errors)
     for response in errors.values():
         assert json_schema(response) == {"$ref": ERROR_REF}
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from pxm_jobs.api.common_schemas import error_responses
+from pxm_jobs.api.common_schemas import REQUEST_HEAD_ERRORS, error_responses
 from pxm_jobs.api.deps import EngineDep, SettingsDep
 from pxm_jobs.api.errors import ApiError
 from pxm_jobs.api.token_guard import TokenGuard
@@ -38,7 +38,7 @@ router = APIRouter(tags=["authentication"])
 @router.post(
     "/oauth/access_token",
     response_model=TokenPublic,
-    responses=error_responses(400, 401, 413, 422, 429, 500, 503),
+    responses={**REQUEST_HEAD_ERRORS, **error_responses(401, 413, 422, 429, 500, 503)},
 )
 async def create_access_token(
     request: Request,

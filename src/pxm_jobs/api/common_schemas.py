@@ -86,7 +86,9 @@ _ERROR_DESCRIPTIONS: Final = {
     404: "No such resource in the caller's store (ids of other stores included).",
     409: "Another resource already holds a value that must be unique; `detail` names it.",
     413: "The request body is larger than allowed.",
+    414: "The request line (path and query) is longer than allowed; `detail` gives the limit.",
     422: "The request is well-formed but breaks a rule; `detail` names it.",
+    431: "The request has more headers than allowed; `detail` gives the limit.",
     429: "Too many failed token requests lately, or too many at once; see Retry-After.",
     500: "The service failed; the answer carries a request_id and never a stack trace.",
     503: "The database is unavailable or busy for a moment; nothing changed, see Retry-After.",
@@ -101,7 +103,10 @@ def error_responses(*statuses: int) -> Responses:
     }
 
 
-# Every /pcm endpoint can answer these: they come from the HTTP parser (a request it cannot
-# read), the token check, the body limit and the last-resort handler and database faults,
-# before or after the route itself runs.
-ADMIN_ERRORS: Final = error_responses(400, 401, 403, 413, 500, 503)
+# Every route can answer these before it runs: the HTTP parser's 400 to a request it cannot read
+# and the limits on the request's line and header count (`request_head`).
+REQUEST_HEAD_ERRORS: Final = error_responses(400, 414, 431)
+
+# Every /pcm endpoint can answer these: they come from the request's head, the token check, the
+# body limit and the last-resort handler and database faults, before or after the route runs.
+ADMIN_ERRORS: Final = {**REQUEST_HEAD_ERRORS, **error_responses(401, 403, 413, 500, 503)}

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from pxm_jobs.api.common_schemas import Responses, error_responses
+from pxm_jobs.api.common_schemas import REQUEST_HEAD_ERRORS, Responses, error_responses
 from pxm_jobs.api.deps import AdminClaimsDep, EngineDep
 from pxm_jobs.api.errors import ApiError
 from pxm_jobs.api.public_url import public_base_url
@@ -40,7 +40,8 @@ DOWNLOAD_RESPONSES: Responses = {
         "description": "The file, as an attachment.",
         "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
     },
-    **error_responses(400, 403, 404, 413, 500),
+    **REQUEST_HEAD_ERRORS,
+    **error_responses(403, 404, 413, 500),
 }
 
 

@@ -17,7 +17,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 
-from pxm_jobs.api.common_schemas import Responses, error_responses
+from pxm_jobs.api.common_schemas import REQUEST_HEAD_ERRORS, Responses, error_responses
 from pxm_jobs.api.deps import EngineDep, SettingsDep
 from pxm_jobs.clock import utc_now
 from pxm_jobs.queue.models import JobStatus, JobType
@@ -74,7 +74,8 @@ METRICS_RESPONSES: Responses = {
         "description": "Every metric, in the Prometheus text exposition format.",
         "content": {"text/plain": {"schema": {"type": "string"}}},
     },
-    **error_responses(400, 500),
+    **REQUEST_HEAD_ERRORS,
+    **error_responses(500),
 }
 
 
