@@ -96,11 +96,29 @@ _ERROR_DESCRIPTIONS: Final = {
 
 
 def error_responses(*statuses: int) -> Responses:
-    """The OpenAPI `responses` of these error statuses, each with the error envelope."""
+    """The OpenAPI `responses` of these error statuses, each with the error envelope.
+
+    The envelope is named by reference rather than as a `model`: FastAPI builds a serializer
+    for each model response of each route of each app, a thousand of them for the same
+    document, which no answer uses (`install_openapi` adds the envelope's schemas).
+    """
     return {
-        status: {"model": ErrorDocument, "description": _ERROR_DESCRIPTIONS[status]}
+        status: {"description": _ERROR_DESCRIPTIONS[status], "content": _ERROR_CONTENT}
         for status in statuses
     }
+
+
+_ERROR_CONTENT: Final = {
+    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorDocument"}}
+}
+
+
+def error_schemas() -> dict[str, Any]:
+    """The OpenAPI component schemas of the error envelope, by name."""
+    schema = ErrorDocument.model_json_schema(
+        ref_template="#/components/schemas/{model}", mode="serialization"
+    )
+    return {**schema.pop("$defs", {}), "ErrorDocument": schema}
 
 
 # Every route can answer these before it runs: the HTTP parser's 400 to a request it cannot read

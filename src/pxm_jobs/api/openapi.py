@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from fastapi import FastAPI
 
+from pxm_jobs.api.common_schemas import error_schemas
 from pxm_jobs.api.pagination import LIMIT_PARAMETER, OFFSET_PARAMETER
 from pxm_jobs.config import Settings
 
@@ -44,9 +45,11 @@ def refine_openapi(document: dict[str, Any], settings: Settings) -> dict[str, An
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") == "query" and parameter["name"] in maxima:
                     parameter["schema"]["maximum"] = maxima[parameter["name"]]
-    schemas = document.get("components", {}).get("schemas", {})
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for name in _FRAMEWORK_ERROR_SCHEMAS:
         schemas.pop(name, None)
+    schemas.update(error_schemas())
+    document["components"]["schemas"] = dict(sorted(schemas.items()))
     return document
 
 
