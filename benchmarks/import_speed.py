@@ -24,7 +24,7 @@ from sqlalchemy import Engine, text
 
 from benchmarks.harness import DATABASES, fresh_engine
 from pxm_jobs.clock import utc_now
-from pxm_jobs.store.engine import write_transaction
+from pxm_jobs.store.engine import use_bulk_write_cache, write_transaction
 from tests.acceptance.service import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -101,6 +101,7 @@ def measure_floor(engine: Engine, content: bytes) -> float:
         for record in reader
     ]
     with write_transaction(engine) as connection:
+        use_bulk_write_cache(connection)  # as the import's own writes get
         if engine.dialect.name == "postgresql":
             driver = connection.connection.driver_connection
             assert driver is not None

@@ -19,9 +19,15 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-# Page cache per connection (the default is 2 MiB): an import writing its products and their
-# facet rows into several indexes at once spends most of its time missing a small cache.
-SQLITE_CACHE_KIB = 64 * 1024
+# Page cache per connection: about SQLite's default. Every connection of the pool keeps what it
+# read, so a large cache on all of them multiplies: the one that stored an upload holds its pages,
+# the one that read it for the job holds them again.
+SQLITE_CACHE_KIB = 2 * 1024
+# The page cache of a connection writing many rows into several indexes at once (an import's
+# products and their facet rows), which spends most of its time missing a small one; it lasts
+# until the connection goes back to the pool, commit included, which writes out what it holds.
+SQLITE_BULK_WRITE_CACHE_KIB = 16 * 1024
+_BULK_WRITE_CACHE = "pxm_bulk_write_cache"
 
 # Execution option that marks a transaction as one that will write. On SQLite it takes the write
 # lock at BEGIN, so two writers queue on the busy timeout instead of failing half-way through.
@@ -132,6 +138,12 @@ def _tune_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"PRAGMA busy_timeout={wait_ms}")
         writes = options.get(WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(dbapi_connection: Any, record: Any) -> None:
+        # Shrinking the cache frees the pages over its size.
+        if record.info.pop(_BULK_WRITE_CACHE, False) and dbapi_connection is not None:
+            dbapi_connection.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
 
     if identity is not None:
 
@@ -248,6 +260,13 @@ def one_statement(engine: Engine) -> Iterator[Connection]:
             raise
         for callback in connection.info.pop(_AFTER_COMMIT, ()):
             callback()
+
+
+def use_bulk_write_cache(connection: Connection) -> None:
+    """Give this connection a large page cache on SQLite until it goes back to the pool."""
+    if is_sqlite(connection.engine):
+        connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_BULK_WRITE_CACHE_KIB}")
+        connection.info[_BULK_WRITE_CACHE] = True
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -43,6 +43,7 @@ from pxm_jobs.catalog.products.rules import UNIQUE_ATTRIBUTES, check_product_att
 from pxm_jobs.clock import utc_now
 from pxm_jobs.config import Settings
 from pxm_jobs.job_errors import JobErrorDetail
+from pxm_jobs.store.engine import use_bulk_write_cache
 
 PROGRESS_EVERY_ROWS = 1000
 # Up to this many rows, an import finds the products its rows name and the holders of their
@@ -137,6 +138,7 @@ def import_products(
         report_progress(read_rows, total_rows if total_rows is not None else read_rows)
         new_rows, changes = _plan_writes(store_id, rows)
         if not dry_run:
+            use_bulk_write_cache(connection)
             try:
                 _write_changes(connection, store_id, rows, changes)
                 insert_products(connection, new_rows)
