@@ -86,8 +86,10 @@ def wait_until_serving(base_url: str, process: subprocess.Popen[str]) -> None:
             output = process.log_path.read_text()  # type: ignore[attr-defined]
             raise RuntimeError(f"pxm-jobs exited with {process.returncode}:\n{output}")
         try:
+            # Any answer will do: a token-less request is refused before any route's work (the
+            # API document, by contrast, takes a second of CPU to build on its first request).
             with httpx.Client(timeout=1) as probe:
-                probe.get(f"{base_url}/openapi.json")
+                probe.get(f"{base_url}/pcm/jobs")
             return
         except httpx.TransportError:
             time.sleep(0.1)
