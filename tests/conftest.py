@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from pxm_jobs.config import Settings
 from pxm_jobs.store.engine import make_engine
+from pxm_jobs.tenancy import secrets
 from tests.databases import (
     copy_sqlite,
     empty_postgres,
@@ -58,6 +59,20 @@ def database_url(
     empty_postgres(engine)
     engine.dispose()
     yield url
+
+
+# Hundreds of tests make stores and exchange their keys for tokens, and at the service's cost
+# (about 30 ms a hash) that adds up to minutes. In this process client secrets are hashed at a
+# far lower cost: real scrypt hashes all the same, verified by the same code, which reads the
+# cost stored in each. Tests of the cost itself, or of the time a token request takes, keep the
+# service's with the `real_secret_cost` mark; services the tests start run at their own.
+TEST_SCRYPT_N = 2**4
+
+
+@pytest.fixture(autouse=True)
+def cheap_secret_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("real_secret_cost") is None:
+        monkeypatch.setattr(secrets, "SCRYPT_N", TEST_SCRYPT_N)
 
 
 @pytest.fixture

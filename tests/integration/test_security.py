@@ -370,6 +370,7 @@ def test_altered_and_expired_download_links_are_refused(world: World) -> None:
     assert world.http.get(relinked(url)).status_code == 200
 
 
+@pytest.mark.real_secret_cost
 def test_the_token_endpoint_takes_as_long_for_an_unknown_client_as_for_a_wrong_secret(
     world: World,
 ) -> None:

@@ -294,6 +294,7 @@ def test_a_missing_field_is_named(
     assert field in raised.value.detail
 
 
+@pytest.mark.real_secret_cost
 def test_an_unknown_client_costs_as_much_time_as_a_wrong_secret(engine: Engine) -> None:
     credentials = _create_store(engine)
     unknown: list[float] = []

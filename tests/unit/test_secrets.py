@@ -17,6 +17,8 @@ from pxm_jobs.tenancy.secrets import (
     verify_client_secret,
 )
 
+pytestmark = pytest.mark.real_secret_cost
+
 SECRET = "s3cret-value-of-forty-characters-or-so-x"
 
 
