@@ -30,3 +30,13 @@ def test_reading_the_settings_leaves_the_rate_limiter_unloaded() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert answer.stdout.strip() == "False"
+
+
+def test_the_command_line_leaves_the_http_client_unloaded() -> None:
+    # `pxm-jobs worker` and `serve` start through the command line module; only the client
+    # commands talk HTTP, and they load the library when they run.
+    probe = "import sys; import pxm_jobs.cli; print('httpx' in sys.modules)"
+    answer = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert answer.stdout.strip() == "False"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,7 +23,6 @@ from pxm_jobs.client.connection import (
     WaitOption,
     client_for,
 )
-from pxm_jobs.client.http import PxmClient
 from pxm_jobs.client.output import (
     err,
     errors_table,
@@ -34,6 +33,9 @@ from pxm_jobs.client.output import (
 )
 from pxm_jobs.client.profile import DEFAULT_PROFILE, Profile, save_profile
 from pxm_jobs.client.watching import watch_job
+
+if TYPE_CHECKING:
+    from pxm_jobs.client.http import PxmClient
 
 FIRST_ERRORS_SHOWN = 10
 

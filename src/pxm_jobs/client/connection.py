@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pxm_jobs.client.http import ApiProblem, PxmClient, Unreachable
 from pxm_jobs.client.output import err
 from pxm_jobs.client.profile import ProfileProblem, resolve_profile
+
+# The HTTP client is loaded by the first command that talks to a service: `pxm-jobs serve` and
+# `pxm-jobs worker` start through this module and never need it.
+if TYPE_CHECKING:
+    from pxm_jobs.client.http import PxmClient
 
 EXIT_JOB_FAILED = 1
 EXIT_REFUSED = 2
@@ -52,6 +56,8 @@ def client_for(
     api_url: str | None, client_id: str | None, client_secret: str | None, profile: str | None
 ) -> Iterator[PxmClient]:
     """A client of the service these options (or the profile) name; failures exit in words."""
+    from pxm_jobs.client.http import ApiProblem, PxmClient, Unreachable
+
     try:
         chosen = resolve_profile(api_url, client_id, client_secret, profile)
         with PxmClient(chosen) as client:

@@ -6,7 +6,7 @@ the job is pending it shows its place in its store's line.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import (
     BarColumn,
@@ -21,8 +21,10 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from pxm_jobs.client.http import PxmClient
 from pxm_jobs.client.output import FINISHED, err, unit_of
+
+if TYPE_CHECKING:
+    from pxm_jobs.client.http import PxmClient
 
 
 class RateColumn(ProgressColumn):
