@@ -19,7 +19,7 @@ from pxm_jobs.store.engine import (
     use_bulk_write_cache,
     write_transaction,
 )
-from tests.integration.test_product_import import add_store
+from tests.factories import add_store
 from tests.product_files import products_csv
 
 
@@ -57,11 +57,10 @@ def test_the_bulk_cache_lasts_until_the_connection_goes_back_to_the_pool(engine:
 def test_an_import_writes_with_the_bulk_cache_and_a_dry_run_without(
     engine: Engine, settings: Settings, dry_run: bool
 ) -> None:
-    store_id = add_store(engine)
     with write_transaction(engine) as connection:
         import_products(
             connection,
-            store_id=store_id,
+            store_id=add_store(connection),
             chunks=[products_csv(5)],
             settings=settings,
             dry_run=dry_run,

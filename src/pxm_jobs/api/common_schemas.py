@@ -88,8 +88,8 @@ _ERROR_DESCRIPTIONS: Final = {
     413: "The request body is larger than allowed.",
     414: "The request line (path and query) is longer than allowed; `detail` gives the limit.",
     422: "The request is well-formed but breaks a rule; `detail` names it.",
-    431: "The request has more headers than allowed; `detail` gives the limit.",
     429: "Too many failed token requests lately, or too many at once; see Retry-After.",
+    431: "The request has more headers than allowed; `detail` gives the limit.",
     500: "The service failed; the answer carries a request_id and never a stack trace.",
     503: "The database is unavailable or busy for a moment; nothing changed, see Retry-After.",
 }
